@@ -1,0 +1,92 @@
+"""Settings, read from environment variables prefixed ``GREENROOM_`` and an optional ``.env`` file.
+
+Secrets (the Events API URL embeds a token; LLM keys; the owner password) are ``SecretStr`` so
+that printing the settings object never shows them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from greenroom.errors import ConfigError
+from greenroom.secrets import parse_feed_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GREENROOM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    events_url: SecretStr | None = Field(
+        default=None, description="The Events API URL from the broadcaster's token page (contains the token)."
+    )
+    data_dir: Path = Field(default=Path("greenroom-data"), description="Where SQLite, images and keys live.")
+    database_url: SecretStr | None = Field(
+        default=None, description="SQLAlchemy URL; default is SQLite in the data folder."
+    )
+    owner_password: SecretStr | None = Field(
+        default=None, description="Sets the owner's password on first start when no owner exists yet."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs login cookies; generated and kept in the data folder if unset."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    poll_timeout: int = Field(default=30, ge=0, le=90, description="Long-poll ?timeout= in seconds.")
+    lease_seconds: int = Field(default=120, ge=10, le=3600, description="Ingest lease lifetime.")
+    backoff_cap_seconds: float = Field(default=300.0, gt=0)
+    credential_retry_seconds: float = Field(default=60.0, gt=0)
+    demo_speed: float = Field(default=5.0, gt=0, description="Speed of the built-in demo room.")
+    demo_seed: int = 7
+    merge_window_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    stale_session_minutes: int = Field(default=120, ge=1)
+    timezone: str = "UTC"
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @field_validator("events_url")
+    @classmethod
+    def _check_events_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            parse_feed_url(value.get_secret_value().strip())
+        except ConfigError as exc:  # re-raised without the value, which holds the token
+            raise ValueError(str(exc)) from None
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url is not None and self.database_url.get_secret_value().strip():
+            url = self.database_url.get_secret_value().strip()
+            if url.startswith("postgresql://") or url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.split("://", 1)[1]
+            return url
+        return f"sqlite:///{(self.data_dir / 'greenroom.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's message lists fields, never secret values
+        raise ConfigError(f"invalid configuration: {exc}") from None
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

@@ -1,0 +1,17 @@
+"""Imports every feature's models so the metadata is complete (for Alembic and create checks)."""
+
+from __future__ import annotations
+
+import importlib
+
+from greenroom.db.base import Base
+
+# Feature model modules, lowest layer first. A module listed here that does not exist yet is a bug.
+MODEL_MODULES = [
+    "greenroom.events.models",
+]
+
+for _module in MODEL_MODULES:
+    importlib.import_module(_module)
+
+metadata = Base.metadata
