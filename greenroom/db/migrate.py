@@ -19,8 +19,15 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
+# Any constant: several processes starting at once (serve, worker, ingest) must not migrate together.
+_MIGRATION_LOCK_KEY = 0x6772_6E72
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as conn:
+    """Bring the schema to ``revision``; safe to call from several processes at once."""
+    with engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_KEY})")
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

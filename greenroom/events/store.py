@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from greenroom.db.util import chunks, insert_ignore
 from greenroom.events.feeds import renew_lease
-from greenroom.events.models import Event, Feed, FeedState, QuarantinedPayload
+from greenroom.events.models import Event, Feed, QuarantinedPayload
 from greenroom.events.parse import MAX_ID_LENGTH, MalformedEvent, ParsedEvent, parse_event
 
 
@@ -107,7 +107,7 @@ def record_batch(
         pks = db.execute(
             insert(Event).returning(Event.id, sort_by_parameter_order=True), [row for row, _ in fresh]
         ).scalars().all()
-        for pk, (row, parsed) in zip(pks, fresh, strict=True):
+        for pk, (_row_values, parsed) in zip(pks, fresh, strict=True):
             if parsed is None:
                 result.quarantined += 1
             elif not parsed.known:

@@ -1,0 +1,211 @@
+"""Run modes: ``serve`` (web + ingest + worker in one process), ``ingest``, ``worker``, ``web``,
+and ``db`` maintenance. With no Events API URL configured, ``serve`` starts the built-in simulator
+and ingests from it, clearly labelled as a demo.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import typer
+
+from greenroom.config import Settings, get_settings
+from greenroom.db.engine import Database
+from greenroom.db.migrate import check as check_migrations
+from greenroom.db.migrate import upgrade
+from greenroom.errors import ConfigError
+from greenroom.logs import configure_logging, get_logger
+from greenroom.secrets import FeedUrl, parse_feed_url, register_secret
+
+log = get_logger("greenroom")
+
+
+@dataclass
+class Runtime:
+    """What one process runs; the web app reads it to say what is happening."""
+
+    settings: Settings
+    database: Database
+    demo: bool = False
+    feed: FeedUrl | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+    stoppers: list[Any] = field(default_factory=list)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for stopper in self.stoppers:
+            stopper()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+
+def load_settings() -> Settings:
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        typer.echo(f"Configuration error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    for secret in (settings.events_url, settings.database_url, settings.owner_password, settings.secret_key):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
+    if settings.events_url is not None:
+        register_secret(parse_feed_url(settings.events_url.get_secret_value()).token)
+    configure_logging(settings.log_level, settings.log_json)
+    return settings
+
+
+def open_database(settings: Settings) -> Database:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(settings.sqlalchemy_url)
+    upgrade(database.engine)
+    return database
+
+
+def _feed_for(runtime: Runtime, *, allow_demo: bool) -> FeedUrl | None:
+    settings = runtime.settings
+    if settings.events_url is not None:
+        return parse_feed_url(settings.events_url.get_secret_value())
+    if not allow_demo:
+        return None
+    from greenroom.simulator.cli import start_demo_simulator
+
+    simulator = start_demo_simulator(seed=settings.demo_seed, speed=settings.demo_speed)
+    runtime.stoppers.append(simulator.stop)
+    runtime.demo = True
+    typer.echo(
+        "DEMO MODE: no GREENROOM_EVENTS_URL is set, so Greenroom is following the built-in simulated room.\n"
+        "Set GREENROOM_EVENTS_URL to your Events API URL to follow your real room."
+    )
+    return parse_feed_url(simulator.feed_url)
+
+
+def start_ingest(runtime: Runtime, feed: FeedUrl) -> None:
+    from greenroom.ingest.loop import Ingester
+
+    settings = runtime.settings
+    ingester = Ingester(
+        runtime.database, feed, poll_timeout=settings.poll_timeout, lease_seconds=settings.lease_seconds,
+        backoff_cap=settings.backoff_cap_seconds, credential_retry=settings.credential_retry_seconds,
+        is_demo=runtime.demo,
+    )
+    thread = threading.Thread(target=_guarded(ingester.run, "ingest"), name="ingest", daemon=True)
+    runtime.stoppers.insert(0, ingester.stop)
+    runtime.threads.append(thread)
+    thread.start()
+
+
+def start_worker(runtime: Runtime) -> None:
+    from greenroom.jobs.worker import Worker
+
+    worker = Worker(runtime.database, runtime.settings)
+    thread = threading.Thread(
+        target=_guarded(lambda: worker.run(runtime.stop_event), "worker"), name="worker", daemon=True
+    )
+    runtime.threads.append(thread)
+    thread.start()
+
+
+def _guarded(fn: Any, name: str) -> Any:
+    def run() -> None:
+        try:
+            fn()
+        except Exception as exc:  # a dead thread must be loud, never silent
+            log.exception(f"{name} stopped with an error", error=exc)
+
+    return run
+
+
+def _wait_for_signal(runtime: Runtime) -> None:
+    def handle(_signum: int, _frame: Any) -> None:
+        runtime.stop_event.set()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    while not runtime.stop_event.wait(0.5):
+        if runtime.threads and not any(t.is_alive() for t in runtime.threads):
+            break
+    runtime.stop()
+
+
+def _serve_web(runtime: Runtime) -> None:
+    import uvicorn
+
+    from greenroom.web.app import create_app
+    from greenroom.web.auth import ensure_owner
+
+    ensure_owner(runtime.database, runtime.settings)
+    app = create_app(runtime.settings, runtime.database, runtime_status=runtime)
+    typer.echo(f"Greenroom is at http://{runtime.settings.host}:{runtime.settings.port}/")
+    uvicorn.run(app, host=runtime.settings.host, port=runtime.settings.port, log_level="warning",
+                access_log=False)
+
+
+def serve() -> None:
+    """Run everything in one process: web dashboard, ingest and background jobs."""
+    settings = load_settings()
+    runtime = Runtime(settings, open_database(settings))
+    feed = _feed_for(runtime, allow_demo=True)
+    assert feed is not None
+    runtime.feed = feed
+    start_ingest(runtime, feed)
+    start_worker(runtime)
+    try:
+        _serve_web(runtime)
+    finally:
+        runtime.stop()
+
+
+def ingest() -> None:
+    """Follow the Events API feed (GREENROOM_EVENTS_URL) and store every event exactly once."""
+    settings = load_settings()
+    runtime = Runtime(settings, open_database(settings))
+    feed = _feed_for(runtime, allow_demo=False)
+    if feed is None:
+        typer.echo("GREENROOM_EVENTS_URL is not set. Set it, or use `greenroom serve` for the demo.", err=True)
+        raise typer.Exit(2)
+    runtime.feed = feed
+    start_ingest(runtime, feed)
+    _wait_for_signal(runtime)
+
+
+def web() -> None:
+    """Serve only the web dashboard and API (ingest and jobs run elsewhere)."""
+    settings = load_settings()
+    runtime = Runtime(settings, open_database(settings))
+    _serve_web(runtime)
+
+
+db_app = typer.Typer(help="Database schema maintenance.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations (done automatically by every run mode)."""
+    settings = load_settings()
+    open_database(settings).dispose()
+    typer.echo("database is up to date")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the models and the migrations disagree."""
+    settings = load_settings()
+    database = open_database(settings)
+    try:
+        check_migrations(database.engine)
+    except Exception as exc:
+        typer.echo(f"drift: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("no drift")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("ingest")(ingest)
+    app.command("web")(web)
+    app.add_typer(db_app, name="db")
+
