@@ -8,7 +8,10 @@ from greenroom.db.base import Base
 
 # Feature model modules, lowest layer first. A module listed here that does not exist yet is a bug.
 MODEL_MODULES = [
+    "greenroom.jobs.models",
     "greenroom.events.models",
+    "greenroom.sessions.models",
+    "greenroom.web.models",
 ]
 
 for _module in MODEL_MODULES:

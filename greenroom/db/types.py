@@ -13,8 +13,20 @@ from sqlalchemy.types import TypeDecorator
 # BigInteger primary keys do not autoincrement on SQLite; INTEGER PRIMARY KEY does (rowid).
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 
-# JSONB on PostgreSQL for derived, well-formed documents (settings, stats).
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+class JSONDoc(TypeDecorator[Any]):
+    """JSON documents we produce ourselves (settings, stats): JSONB on PostgreSQL, JSON text
+    elsewhere. A TypeDecorator rather than ``with_variant`` so migrations render it as one name."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
+
+
+JSONType = JSONDoc()
 
 
 class RawJSON(TypeDecorator[Any]):

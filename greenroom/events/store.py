@@ -12,15 +12,16 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from greenroom.db.util import chunks, insert_ignore
+from greenroom.db.types import RawJSON
+from greenroom.db.util import insert_ignore
 from greenroom.events.feeds import renew_lease
-from greenroom.events.models import Event, Feed, QuarantinedPayload
+from greenroom.events.models import Feed, QuarantinedPayload
 from greenroom.events.parse import MAX_ID_LENGTH, MalformedEvent, ParsedEvent, parse_event
 
 
@@ -93,43 +94,99 @@ def record_batch(
         seen.add(row["event_id"])
         candidates.append((row, parsed))
 
-    existing: set[str] = set()
-    for part in chunks([row["event_id"] for row, _ in candidates], 500):
-        existing.update(
-            db.execute(select(Event.event_id).where(Event.feed_id == feed_id, Event.event_id.in_(part))).scalars()
-        )
-    fresh = [(row, parsed) for row, parsed in candidates if row["event_id"] not in existing]
-    result.duplicates += len(candidates) - len(fresh)
-
-    if fresh:
-        # The lease guarantees no one else writes this feed now, so the pre-check above is exact;
-        # the unique key still stands behind it.
-        pks = db.execute(
-            insert(Event).returning(Event.id, sort_by_parameter_order=True), [row for row, _ in fresh]
-        ).scalars().all()
-        for pk, (_row_values, parsed) in zip(pks, fresh, strict=True):
+    if candidates:
+        # ON CONFLICT on the unique key rather than a pre-check: the database decides what is new
+        # through the index, in one round trip, however large the table grows.
+        new_pk = _insert_new([row for row, _ in candidates], db)
+        result.duplicates += len(candidates) - len(new_pk)
+        for row, parsed in candidates:  # keep delivery order
+            pk = new_pk.get(row["event_id"])
+            if pk is None:
+                continue
             if parsed is None:
                 result.quarantined += 1
             elif not parsed.known:
                 result.unknown += 1
             else:
                 result.new.append(StoredEvent(pk, parsed))
+        stored = len(new_pk)
+    else:
+        stored = 0
     if orphans:
         insert_ignore(db, QuarantinedPayload.__table__, orphans, ["feed_id", "raw_sha256"])
         result.quarantined += len(orphans)
 
     values: dict[str, Any] = {
         "last_poll_at": received_at, "last_error": None, "last_error_at": None,
-        "events_stored": Feed.events_stored + len(fresh),
+        "events_stored": Feed.events_stored + stored,
         "events_quarantined": Feed.events_quarantined + result.quarantined,
     }
     if cursor is not None:
         values["cursor"] = cursor
         values["cursor_event_id"] = cursor_event_id[:MAX_ID_LENGTH] if cursor_event_id else None
-    if fresh:
+    if stored:
         values["last_event_at"] = received_at
     db.execute(update(Feed).where(Feed.id == feed_id).values(**values).execution_options(synchronize_session=False))
     return result
+
+
+_COLUMNS = ("feed_id", "event_id", "method", "broadcaster", "username", "event_time", "received_at", "known",
+            "quarantine_reason", "payload")
+# PostgreSQL: a short constant statement run once per row through psycopg's pipelined executemany
+# (psycopg parses it once and sends all rows in one round trip). A 100-row VALUES list would be
+# re-parsed in Python for every batch, and text arrays pay for escaping every quote in the payload.
+_PG_INSERT = (
+    "INSERT INTO events (feed_id, event_id, method, broadcaster, username, event_time, received_at, known, "
+    "quarantine_reason, payload) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (feed_id, event_id) DO NOTHING RETURNING id, event_id"
+)
+
+
+def _insert_new(rows: list[dict[str, Any]], db: Session) -> dict[str, int]:
+    """Insert rows, skipping ids already stored; returns {event_id: pk} of the rows inserted."""
+    if db.get_bind().dialect.name == "postgresql":
+        raw_json = RawJSON()
+        values = [
+            tuple(row[c] for c in _COLUMNS[:-1]) + (raw_json.process_bind_param(row["payload"], None),)
+            for row in rows
+        ]
+        cursor = db.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(_PG_INSERT, values, returning=True)
+            inserted = []
+            while True:
+                inserted.extend(cursor.fetchall())
+                if not cursor.nextset():
+                    break
+        finally:
+            cursor.close()
+    else:
+        # SQLite: executemany cannot return rows, but this transaction began IMMEDIATE, so no one
+        # else writes while it runs: the rows inserted now are exactly those above the old max id.
+        conn = db.connection()
+        raw_json = RawJSON()
+        before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM events").scalar()
+        values = [
+            (row["feed_id"], row["event_id"], row["method"], row["broadcaster"], row["username"],
+             _sqlite_time(row["event_time"]), _sqlite_time(row["received_at"]), row["known"],
+             row["quarantine_reason"], raw_json.process_bind_param(row["payload"], None))
+            for row in rows
+        ]
+        conn.exec_driver_sql(_SQLITE_INSERT, values)
+        inserted = conn.exec_driver_sql("SELECT id, event_id FROM events WHERE id > ?", (before,)).all()
+    return {event_id: pk for pk, event_id in inserted}
+
+
+_SQLITE_INSERT = (
+    "INSERT INTO events (feed_id, event_id, method, broadcaster, username, event_time, received_at, known, "
+    "quarantine_reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, event_id) DO NOTHING"
+)
+
+
+def _sqlite_time(value: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores (naive UTC, always with microseconds);
+    checked against it in tests, since ordering compares these strings."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _orphan(feed_id: int, envelope: Any, reason: str, received_at: datetime) -> dict[str, Any]:

@@ -85,3 +85,32 @@ def test_a_live_lease_cannot_be_taken_but_an_expired_one_can(database):
     with database.write() as db:
         assert not try_acquire_lease(db, feed_id, "second", NOW + timedelta(seconds=30), 60)
         assert try_acquire_lease(db, feed_id, "second", NOW + timedelta(seconds=61), 60)
+
+
+def test_the_hand_written_inserts_cover_exactly_the_event_columns():
+    from greenroom.events.store import _COLUMNS
+
+    assert set(_COLUMNS) == {c.name for c in Event.__table__.columns} - {"id"}
+
+
+def test_sqlite_times_written_by_the_fast_path_match_what_sqlalchemy_writes():
+    from sqlalchemy.dialects import sqlite
+
+    from greenroom.db.types import UTCDateTime
+    from greenroom.events.store import _sqlite_time
+
+    dialect = sqlite.dialect()
+    process = UTCDateTime().dialect_impl(dialect).impl.bind_processor(dialect)
+    for value in (NOW, NOW.replace(microsecond=123456), datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)):
+        assert _sqlite_time(value) == process(value.replace(tzinfo=None))
+
+
+def test_an_event_id_in_a_batch_twice_is_stored_once_and_the_first_body_wins(database):
+    feed_id = _feed(database)
+    first, second = _tip(1, tokens=5), _tip(1, tokens=500)
+    with database.write() as db:
+        result = record_batch(db, feed_id=feed_id, envelopes=[first, second], cursor=None, cursor_event_id=None,
+                              received_at=NOW, lease_holder="me")
+    assert len(result.new) == 1 and result.duplicates == 1
+    with database.read() as db:
+        assert db.scalars(select(Event)).one().payload == first
