@@ -4,9 +4,11 @@ log line, an error, a page or an API response, so everything that shows a URL go
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from greenroom.errors import ConfigError
@@ -46,10 +48,39 @@ def parse_feed_url(url: str) -> FeedUrl:
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret so that :func:`redact` removes it from any text (logs, errors)."""
+    """Remember a secret so that :func:`redact` removes it from any text (logs, errors), and make
+    sure every log record created in this process is redacted, whichever handler writes it."""
     if value and len(value) >= 4:
         with _registry_lock:
             _registered.add(value)
+        _install_record_redaction()
+
+
+_factory_installed = False
+
+
+def _install_record_redaction() -> None:
+    """Wrap the logging record factory: libraries (httpx2 logs every request URL) and test
+    capture handlers see records only after the secrets are masked."""
+    global _factory_installed
+    with _registry_lock:
+        if _factory_installed:
+            return
+        _factory_installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logger's problem, not ours
+            return record
+        masked = redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return record
+
+    logging.setLogRecordFactory(factory)
 
 
 def redact(text: str) -> str:

@@ -83,7 +83,8 @@ class Database:
         try:
             yield db
         finally:
-            db.rollback()
+            # close() ends the transaction without expiring what was loaded, so objects read
+            # here stay usable (detached) after the block.
             db.close()
 
     def dispose(self) -> None:

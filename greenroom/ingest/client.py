@@ -49,13 +49,13 @@ class PollResult:
 
 class FeedClient:
     def __init__(self, feed: FeedUrl, *, timeout: int = 30, transport: httpx2.BaseTransport | None = None,
-                 verify: Any = True) -> None:
+                 verify: Any = True, total_deadline: float | None = None) -> None:
         self.feed = feed
         self.timeout = max(0, min(90, timeout))
         # The server holds the request for up to `timeout` seconds: the read timeout must exceed it.
         self.read_timeout = self.timeout + 15.0
         # A body that trickles forever would never trip a per-read timeout: cap the whole request.
-        self.total_deadline = self.timeout + 60.0
+        self.total_deadline = total_deadline if total_deadline is not None else self.timeout + 60.0
         self._client = httpx2.Client(
             timeout=httpx2.Timeout(connect=10.0, read=self.read_timeout, write=10.0, pool=10.0),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
