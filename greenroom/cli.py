@@ -16,8 +16,11 @@ app = typer.Typer(
 
 # Each module defines `register(app: typer.Typer) -> None`.
 CLI_MODULES = [
+    "greenroom.jobs.cli",
     "greenroom.runtime",
     "greenroom.simulator.cli",
+    "greenroom.sessions.cli",
+    "greenroom.web.cli",
 ]
 
 for _module in CLI_MODULES:

@@ -63,7 +63,10 @@ def job(
 
 
 # Modules that define jobs; imported by the worker and the CLI so the registry is complete.
-JOB_MODULES: list[str] = []
+JOB_MODULES: list[str] = [
+    "greenroom.jobs.builtin",
+    "greenroom.sessions.jobs",
+]
 
 
 def load_jobs() -> dict[str, JobDef]:
