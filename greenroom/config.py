@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     poll_timeout: int = Field(default=30, ge=0, le=90, description="Long-poll ?timeout= in seconds.")
-    lease_seconds: int = Field(default=120, ge=10, le=3600, description="Ingest lease lifetime.")
+    lease_seconds: int = Field(default=120, ge=2, le=3600, description="Ingest lease lifetime.")
     backoff_cap_seconds: float = Field(default=300.0, gt=0)
     credential_retry_seconds: float = Field(default=60.0, gt=0)
     demo_speed: float = Field(default=5.0, gt=0, description="Speed of the built-in demo room.")

@@ -1,0 +1,3 @@
+from greenroom.cli import app
+
+app()
