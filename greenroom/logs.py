@@ -65,7 +65,7 @@ def configure_logging(level: str = "INFO", json: bool = False) -> None:
         root.addHandler(handler)
         root.setLevel(level.upper())
         # httpx2 logs every request URL at INFO: the URL carries the token.
-        for noisy in ("httpx2", "httpcore2", "httpx", "httpcore"):
+        for noisy in ("httpx2", "httpcore2", "httpx", "httpcore", "alembic"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         _configured = True
 
