@@ -8,9 +8,14 @@ from greenroom.db.base import Base
 
 # Feature model modules, lowest layer first. A module listed here that does not exist yet is a bug.
 MODEL_MODULES = [
+    "greenroom.prefs.models",
     "greenroom.jobs.models",
     "greenroom.events.models",
+    "greenroom.people.models",
     "greenroom.sessions.models",
+    "greenroom.summaries.models",
+    "greenroom.inbox.models",
+    "greenroom.visits.models",
     "greenroom.web.models",
 ]
 

@@ -1,0 +1,24 @@
+"""The dashboard: ingest status and the latest events, kept current by the live stream."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from greenroom.web.event_queries import latest_events, views
+from greenroom.web.templating import feed_status, render
+
+router = APIRouter(include_in_schema=False)
+LATEST = 50
+
+
+@router.get("/")
+def dashboard(request: Request) -> Response:
+    tz = request.app.state.settings.timezone
+    with request.app.state.database.read() as db:
+        rows = views(latest_events(db, LATEST), tz)
+    return render(
+        request, "dashboard.html",
+        {"status": feed_status(request), "events": rows, "after_pk": rows[0].pk if rows else 0, "latest": LATEST},
+        nav="dashboard",
+    )

@@ -1,0 +1,42 @@
+"""Honest pages for navigation entries whose feature is not available yet.
+
+``create_app`` adds one only for a navigation path no other router serves, so a feature that ships
+its page replaces its placeholder just by being listed in ``ROUTER_MODULES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from greenroom.web.templating import NavItem, render
+
+# What each page will show, in the owner's words (PAGES.md).
+PROMISES = {
+    "live": "The second screen while you broadcast: who is in the room, alerts as they happen, "
+            "the session clock, tokens and followers, and an activity feed — all updating by itself.",
+    "sessions": "Every broadcast with its stats, status and summary, to compare and find.",
+    "inbox": "Your private messages, one thread per person, with unread counts and search.",
+    "people": "Everyone who has been in your room: search by name, filter by tippers, regulars, "
+              "followers and more, and open a profile with your own notes.",
+    "visitors": "Who comes to your room, live or offline: recent and top visitors and each visit.",
+    "admin": "Feed health, jobs, settings and data tools.",
+}
+
+
+def _page(item: NavItem) -> Callable[[Request], Response]:
+    def page(request: Request) -> Response:
+        return render(request, "placeholder.html", {"item": item, "promise": PROMISES.get(item.key, "")},
+                      nav=item.key)
+
+    page.__name__ = f"placeholder_{item.key}"
+    return page
+
+
+def router_for(items: list[NavItem]) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    for item in items:
+        router.add_api_route(item.path, _page(item), methods=["GET"])
+    return router

@@ -1,0 +1,138 @@
+"""Sessions list and Session detail pages, with the owner's manual controls as plain forms."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Query, Request
+from markupsafe import Markup
+from starlette.responses import RedirectResponse, Response
+
+from greenroom.errors import BadRequest
+from greenroom.sessions import manual, queries
+from greenroom.sessions.chart import timeline_svg
+from greenroom.sessions.notes import set_notes
+from greenroom.sessions.service import Windows
+from greenroom.sessions.stats import refresh_stats
+from greenroom.web.formatting import event_view
+from greenroom.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+PAGE = 20
+EVENTS_PAGE = 100
+BADGES = {"active": ("Live", "live"), "ended": ("Ended", "ended"), "pending_finalize": ("Finalizing", "finalizing"),
+          "finalized": ("Finalized", "finalized")}
+EVENT_TYPES = [("tip", "Tips"), ("chatMessage", "Chat"), ("privateMessage", "PMs"), ("userEnter", "Enter"),
+               ("userLeave", "Leave"), ("follow", "Follows"), ("unfollow", "Unfollows"), ("fanclubJoin", "Fan club"),
+               ("mediaPurchase", "Media"), ("roomSubjectChange", "Subject")]
+
+
+def duration(seconds: int) -> str:
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours} h {rest // 60:02d} min" if hours else f"{rest // 60} min"
+
+
+def _local_bound(value: str | None, tz: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest("dates look like 2026-11-01") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+
+
+CSS = (Path(__file__).resolve().parent.parent / "templates" / "sessions" / "sessions.css").read_text()
+
+
+@router.get("/sessions/assets/sessions.css")
+def sessions_css() -> Response:
+    # Served from here (same origin, so the CSP's style-src 'self' allows it) to keep the page
+    # styles next to the templates that use them.
+    return Response(CSS, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+
+@router.get("/sessions")
+def sessions_list(
+    request: Request, status: str | None = Query(default=None), from_: str | None = Query(default=None, alias="from"),
+    to: str | None = Query(default=None), tag: str | None = Query(default=None), page: int = Query(default=1, ge=1),
+) -> Response:
+    tz = request.app.state.settings.timezone
+    start, end = _local_bound(from_, tz), _local_bound(to, tz)
+    if end is not None and to and len(to) == 10:
+        end += timedelta(days=1)  # a "to" date includes that whole day
+    with request.app.state.database.read() as db:
+        rows, total = queries.list_sessions(db, status=status or None, start=start, end=end, tag=tag or None,
+                                            limit=PAGE, offset=(page - 1) * PAGE)
+        items = [queries.session_json(r) | {"row": r} for r in rows]
+        db.expunge_all()  # the rows outlive this read unit of work (rendered below)
+    pages = max(1, -(-total // PAGE))
+    return render(request, "sessions/list.html", {
+        "items": items, "total": total, "page": page, "pages": pages, "badges": BADGES, "duration": duration,
+        "filters": {"status": status or "", "from": from_ or "", "to": to or "", "tag": tag or ""},
+    }, nav="sessions")
+
+
+@router.get("/sessions/{session_id}")
+def session_page(request: Request, session_id: int, type: str | None = Query(default=None),  # noqa: A002
+                 page: int = Query(default=1, ge=1)) -> Response:
+    tz = request.app.state.settings.timezone
+    methods = [type] if type else None
+    with request.app.state.database.read() as db:
+        detail = queries.session_detail(db, session_id)
+        events, events_total = queries.session_events(db, session_id, methods=methods, limit=EVENTS_PAGE,
+                                                      offset=(page - 1) * EVENTS_PAGE)
+        rows = [event_view(pk=e.id, event_id=e.event_id, method=e.method, username=e.username,
+                           event_time=e.event_time, received_at=e.received_at, payload=e.payload, tz=tz)
+                for e in events]
+        latest = queries.neighbours(db, queries.get_session_row(db, session_id))[1] is None
+    chart = Markup(timeline_svg(detail["timeline"], detail["subjects"], tz))  # noqa: S704 (escaped inside)
+    return render(request, "sessions/detail.html", {
+        "s": detail, "st": detail["stats"], "events": rows, "events_total": events_total, "type": type or "",
+        "page": page, "pages": max(1, -(-events_total // EVENTS_PAGE)), "event_types": EVENT_TYPES,
+        "badges": BADGES, "duration": duration, "chart": chart, "is_latest": latest,
+        "dt": lambda iso: datetime.fromisoformat(iso) if iso else None,
+    }, nav="sessions")
+
+
+def _form_time(value: str, tz: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest("give the time as YYYY-MM-DDTHH:MM") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+
+
+@router.post("/sessions/{session_id}/manage")
+def manage(request: Request, session_id: int, action: str = Form(...), at: str = Form(default=""),
+           direction: str = Form(default="next"), notes: str | None = Form(default=None),
+           tags: str | None = Form(default=None)) -> Response:
+    tz = request.app.state.settings.timezone
+    now = request.app.state.clock()
+    windows = Windows.from_settings(request.app.state.settings)
+    target = session_id
+    with request.app.state.database.write() as db:
+        if action == "end":
+            manual.end_now(db, session_id, now, windows)
+        elif action == "finalize":
+            manual.finalize_now(db, session_id, now, windows)
+        elif action == "reopen":
+            manual.reopen(db, session_id, now, windows)
+        elif action == "split":
+            target = manual.split(db, session_id, _form_time(at, tz), now, windows)
+        elif action == "merge":
+            target = manual.merge(db, session_id, direction, now)
+        elif action == "end-time":
+            manual.correct_end(db, session_id, _form_time(at, tz), now, windows)
+        elif action == "recompute":
+            queries.get_session_row(db, session_id)
+            refresh_stats(db, [session_id], now)
+        elif action == "notes":
+            tag_list: list[Any] = [t for t in (tags or "").split(",")]
+            set_notes(db, queries.get_session_row(db, session_id), now, notes=notes or "", tags=tag_list)
+        else:
+            raise BadRequest(f"unknown action {action!r}")
+    return RedirectResponse(f"/sessions/{target}", status_code=303)
