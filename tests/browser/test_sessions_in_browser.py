@@ -61,7 +61,7 @@ def test_the_sessions_list_and_a_session_detail_show_badges_numbers_and_a_chart(
     _ingest(live_server, live)
 
     _sign_in(page, live_server.url, "/sessions")
-    rows = page.locator("table[data-sessions] tbody tr")
+    rows = page.locator("table[data-sessions] tbody tr[data-session-id]")
     expect(rows).to_have_count(3)
     expect(rows.nth(0).locator("[data-badge]")).to_have_text("Live")
     expect(rows.nth(1).locator("[data-badge]")).to_have_text("Ended")
@@ -84,7 +84,7 @@ def test_the_sessions_list_and_a_session_detail_show_badges_numbers_and_a_chart(
     expect(page.locator("table.events tbody tr")).to_have_count(2)
 
     page.goto(live_server.url + "/sessions?status=active")
-    page.locator("table[data-sessions] tbody tr a").first.click()
+    page.locator("table[data-sessions] tbody tr[data-session-id] a").first.click()
     expect(page.locator("[data-badge]")).to_have_text("Live")
     end_form = page.locator("form:has(button[data-action=end])")
     end_form.locator("input[name=confirmed]").check()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 IngestState = Literal["polling", "backing_off", "credentials_rejected", "stopped", "demo"]
 
@@ -30,7 +31,27 @@ class EventOut(BaseModel):
     broadcaster: str | None
     event_time: datetime = Field(description="From the upstream id when it carries a time, else receive time.")
     received_at: datetime
-    payload: Any = Field(description="The event exactly as received.")
+    payload: Any = Field(description="The event exactly as received (a lone UTF-16 surrogate, which UTF-8 "
+                                     "cannot carry, is shown as U+FFFD; the store keeps the original).")
+
+    @field_serializer("payload")
+    def _utf8_safe(self, payload: Any) -> Any:
+        # The feed may send "\ud800"; the answer is UTF-8, which cannot encode it: one such event
+        # would otherwise fail the whole page of events.
+        return _without_surrogates(payload)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value
 
 
 class EventsOut(BaseModel):

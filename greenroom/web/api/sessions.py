@@ -18,8 +18,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 from greenroom.errors import BadRequest
 from greenroom.sessions import manual, queries
 from greenroom.sessions.notes import set_notes
-from greenroom.sessions.service import Windows
+from greenroom.sessions.service import Windows, windows_for
 from greenroom.sessions.stats import refresh_stats
+from greenroom.summaries.service import latest as latest_summary
+from greenroom.summaries.service import summary_json
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
@@ -41,8 +43,8 @@ class NotesIn(BaseModel):
     tags: list[str] | None = None
 
 
-def _windows(request: Request) -> Windows:
-    return Windows.from_settings(request.app.state.settings)
+def _windows(request: Request, db: Any) -> Windows:
+    return windows_for(db, request.app.state.settings)
 
 
 def _now(request: Request) -> datetime:
@@ -89,36 +91,42 @@ def current(request: Request) -> dict[str, Any]:
 @router.get("/{session_id}", summary="One session with segments, timeline, notes, tags and summary")
 def detail(request: Request, session_id: int) -> dict[str, Any]:
     with request.app.state.database.read() as db:
-        return queries.session_detail(db, session_id)
+        return _with_summary(db, queries.session_detail(db, session_id))
+
+
+def _with_summary(db: Any, out: dict[str, Any]) -> dict[str, Any]:
+    # Sessions sit below summaries in the layers, so the web layer attaches the latest version.
+    out["summary"] = summary_json(latest_summary(db, out["id"]))
+    return out
 
 
 def _act(request: Request, session_id: int, action: Any) -> dict[str, Any]:
     with request.app.state.database.write() as db:
         result_id = action(db) or session_id
     with request.app.state.database.read() as db:
-        return queries.session_detail(db, result_id)
+        return _with_summary(db, queries.session_detail(db, result_id))
 
 
 @router.post("/{session_id}/end", summary="End a live session now")
 def end(request: Request, session_id: int) -> dict[str, Any]:
-    return _act(request, session_id, lambda db: manual.end_now(db, session_id, _now(request), _windows(request)))
+    return _act(request, session_id, lambda db: manual.end_now(db, session_id, _now(request), _windows(request, db)))
 
 
 @router.post("/{session_id}/finalize", summary="Close a session for good now")
 def finalize(request: Request, session_id: int) -> dict[str, Any]:
     return _act(request, session_id,
-                lambda db: manual.finalize_now(db, session_id, _now(request), _windows(request)))
+                lambda db: manual.finalize_now(db, session_id, _now(request), _windows(request, db)))
 
 
 @router.post("/{session_id}/reopen", summary="Make the latest session live again")
 def reopen(request: Request, session_id: int) -> dict[str, Any]:
-    return _act(request, session_id, lambda db: manual.reopen(db, session_id, _now(request), _windows(request)))
+    return _act(request, session_id, lambda db: manual.reopen(db, session_id, _now(request), _windows(request, db)))
 
 
 @router.post("/{session_id}/split", summary="Split at a time; answers with the new (later) session")
 def split(request: Request, session_id: int, body: SplitIn) -> dict[str, Any]:
     return _act(request, session_id,
-                lambda db: manual.split(db, session_id, body.at, _now(request), _windows(request)))
+                lambda db: manual.split(db, session_id, body.at, _now(request), _windows(request, db)))
 
 
 @router.post("/{session_id}/merge", summary="Merge with the previous or next session")
@@ -129,7 +137,7 @@ def merge(request: Request, session_id: int, body: MergeIn) -> dict[str, Any]:
 @router.post("/{session_id}/end-time", summary="Correct the end time of a stopped session")
 def end_time(request: Request, session_id: int, body: EndTimeIn) -> dict[str, Any]:
     return _act(request, session_id,
-                lambda db: manual.correct_end(db, session_id, body.at, _now(request), _windows(request)))
+                lambda db: manual.correct_end(db, session_id, body.at, _now(request), _windows(request, db)))
 
 
 @router.post("/{session_id}/recompute", summary="Recompute the stats from the stored events")

@@ -15,7 +15,7 @@ from greenroom.errors import BadRequest
 from greenroom.sessions import manual, queries
 from greenroom.sessions.chart import timeline_svg
 from greenroom.sessions.notes import set_notes
-from greenroom.sessions.service import Windows
+from greenroom.sessions.service import windows_for
 from greenroom.sessions.stats import refresh_stats
 from greenroom.web.formatting import event_view
 from greenroom.web.templating import render
@@ -67,11 +67,16 @@ def sessions_list(
     with request.app.state.database.read() as db:
         rows, total = queries.list_sessions(db, status=status or None, start=start, end=end, tag=tag or None,
                                             limit=PAGE, offset=(page - 1) * PAGE)
-        items = [queries.session_json(r) | {"row": r} for r in rows]
+        totals = queries.range_totals(db, status=status or None, start=start, end=end)
+        notes = queries.notes_for(db, [r.id for r in rows])
+        items = [queries.session_json(r) | {"row": r, "notes": notes.get(r.id, ("", []))} for r in rows]
         db.expunge_all()  # the rows outlive this read unit of work (rendered below)
     pages = max(1, -(-total // PAGE))
+    zone = ZoneInfo(tz)
     return render(request, "sessions/list.html", {
-        "items": items, "total": total, "page": page, "pages": pages, "badges": BADGES, "duration": duration,
+        "items": items, "total": total, "page": page, "totals": totals, "pages": pages, "badges": BADGES,
+        "duration": duration,
+        "day": lambda value: f"{value.astimezone(zone):%a} {value.astimezone(zone).day} {value.astimezone(zone):%b %Y}",
         "filters": {"status": status or "", "from": from_ or "", "to": to or "", "tag": tag or ""},
     }, nav="sessions")
 
@@ -88,12 +93,15 @@ def session_page(request: Request, session_id: int, type: str | None = Query(def
         rows = [event_view(pk=e.id, event_id=e.event_id, method=e.method, username=e.username,
                            event_time=e.event_time, received_at=e.received_at, payload=e.payload, tz=tz)
                 for e in events]
-        latest = queries.neighbours(db, queries.get_session_row(db, session_id))[1] is None
+        row = queries.get_session_row(db, session_id)
+        latest = queries.neighbours(db, row)[1] is None
+        crowd = queries.audience(db, row)
     chart = Markup(timeline_svg(detail["timeline"], detail["subjects"], tz))  # noqa: S704 (escaped inside)
     return render(request, "sessions/detail.html", {
         "s": detail, "st": detail["stats"], "events": rows, "events_total": events_total, "type": type or "",
         "page": page, "pages": max(1, -(-events_total // EVENTS_PAGE)), "event_types": EVENT_TYPES,
         "badges": BADGES, "duration": duration, "chart": chart, "is_latest": latest,
+        "crowd": crowd,
         "dt": lambda iso: datetime.fromisoformat(iso) if iso else None,
     }, nav="sessions")
 
@@ -112,9 +120,9 @@ def manage(request: Request, session_id: int, action: str = Form(...), at: str =
            tags: str | None = Form(default=None)) -> Response:
     tz = request.app.state.settings.timezone
     now = request.app.state.clock()
-    windows = Windows.from_settings(request.app.state.settings)
     target = session_id
     with request.app.state.database.write() as db:
+        windows = windows_for(db, request.app.state.settings)
         if action == "end":
             manual.end_now(db, session_id, now, windows)
         elif action == "finalize":
