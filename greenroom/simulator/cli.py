@@ -37,8 +37,8 @@ def start_demo_simulator(
 
     History is available immediately (the first poll's backlog); from "now" the script flows at
     `speed` times real time, with enough further broadcasts to keep going for about three real
-    days. Event ids follow the script's clock, so with speed > 1 live ids run ahead of the wall
-    clock by (speed - 1) x the time elapsed.
+    days. Live ids carry the wall-clock time each event becomes available (script gaps divided by
+    `speed`), so the demo's sessions stop, wait out the merge window and finalize in real time.
     """
     now = datetime.now(UTC).replace(microsecond=0)
     live_days = live_days if live_days is not None else min(30.0, max(2.0, 3.0 * speed))
@@ -62,6 +62,7 @@ def start_demo_simulator(
         port=port,
         seed=seed,
         live_from=now,
+        wall_clock_ids=True,
     )
     return server.start()
 

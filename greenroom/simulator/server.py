@@ -110,6 +110,7 @@ class SimulatorServer:
         ssl_context: ssl.SSLContext | None = None,
         seed: int = 0,
         live_from: datetime | None = None,
+        wall_clock_ids: bool = False,
     ) -> None:
         self.script = script
         self.username = username or script.config.broadcaster
@@ -120,6 +121,7 @@ class SimulatorServer:
         self.host, self.port = host, port
         self.ssl_context = ssl_context
         self.live_from = live_from
+        self.wall_clock_ids = wall_clock_ids
         self._plan = FaultPlan(seed)
         self._plan.add(*(faults or ()))
         self._cond = threading.Condition()
@@ -137,7 +139,7 @@ class SimulatorServer:
         live_ms = int(self.live_from.timestamp() * 1000) if self.live_from is not None else None
         self.timeline = Timeline(
             self.script.times_ms, self.script.events, speed=self.speed, live_from_ms=live_ms,
-            now_ms=time.time_ns() // 1_000_000, now_mono=time.monotonic(),
+            now_ms=time.time_ns() // 1_000_000, now_mono=time.monotonic(), wall_clock_ids=self.wall_clock_ids,
         )
         self._httpd = _HTTPServer((self.host, self.port), self, self.ssl_context)
         self.port = self._httpd.server_address[1]

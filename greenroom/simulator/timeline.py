@@ -54,6 +54,7 @@ class Timeline:
         live_from_ms: int | None,
         now_ms: int,
         now_mono: float,
+        wall_clock_ids: bool = False,
     ) -> None:
         self._times = times_ms
         self._events = events
@@ -67,11 +68,34 @@ class Timeline:
             self._speed = speed  # script milliseconds per wall millisecond
             self.shift = now_ms - self._live
         self._seq = [e["id"].rpartition("-")[2] for e in events]
+        # With wall-clock ids, live events are stamped with the wall time they become available
+        # (script gaps divided by the speed), so a fast demo still has event times that agree with
+        # the clock: merge windows, finalize due times and the idle watchdog behave as in real life.
+        self._ids: list[str] | None = None
+        self._index: dict[str, int] | None = None
+        if wall_clock_ids and not math.isinf(self._speed) and self._speed != 1.0:
+            self._ids = self._compressed_ids()
+            self._index = {value: k for k, value in enumerate(self._ids)}
+
+    def _compressed_ids(self) -> list[str]:
+        ids: list[str] = []
+        previous, seq = None, 0
+        for k, t in enumerate(self._times):
+            if t < self._live:
+                ids.append(f"{t + self.shift}-{self._seq[k]}")
+                continue
+            ms = self._live + self.shift + int((t - self._live) / self._speed)
+            seq = seq + 1 if ms == previous else 0
+            previous = ms
+            ids.append(f"{ms}-{seq}")
+        return ids
 
     def __len__(self) -> int:
         return len(self._times)
 
     def served_id(self, index: int) -> str:
+        if self._ids is not None:
+            return self._ids[index]
         return f"{self._times[index] + self.shift}-{self._seq[index]}"
 
     def envelope(self, index: int) -> dict[str, Any]:
@@ -97,6 +121,10 @@ class Timeline:
 
     def position_after(self, served: str) -> int | None:
         """Index of the first event after the served id `served`; None if it does not parse."""
+        if self._index is not None:
+            found = self._index.get(served)
+            if found is not None:
+                return found + 1
         key = parse_id(served)
         if key is None:
             return None
