@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     merge_window_minutes: int = Field(default=30, ge=0, le=24 * 60)
     stale_session_minutes: int = Field(default=120, ge=1)
     timezone: str = "UTC"
+    summary_provider: str = Field(default="offline", description="offline, anthropic, openai or off.")
+    summary_model: str = Field(default="", description="Model name; empty picks the provider's default.")
+    summary_delay_minutes: int = Field(default=0, ge=0, le=24 * 60, description="Wait before summarizing.")
+    anthropic_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = Field(default=None, description="Custom Anthropic API URL (proxy).")
+    openai_base_url: str | None = Field(default=None, description="OpenAI-compatible API URL (e.g. local).")
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -66,6 +66,8 @@ def job(
 JOB_MODULES: list[str] = [
     "greenroom.jobs.builtin",
     "greenroom.sessions.jobs",
+    "greenroom.summaries.jobs",
+    "greenroom.web.datatools",
 ]
 
 
