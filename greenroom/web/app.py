@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Mount
@@ -28,7 +29,7 @@ from greenroom.db.types import utcnow
 from greenroom.errors import GreenroomError
 from greenroom.logs import get_logger
 from greenroom.web import auth
-from greenroom.web.gate import AuthGate, session_signer
+from greenroom.web.gate import SECURITY_HEADERS, AuthGate, session_signer
 from greenroom.web.templating import NAV, current_principal, render
 
 log = get_logger(__name__)
@@ -39,18 +40,42 @@ ROUTER_MODULES = [
     "greenroom.web.pages.auth",
     "greenroom.web.pages.dashboard",
     "greenroom.web.pages.admin",
+    "greenroom.web.pages.admin_jobs",
+    "greenroom.web.pages.admin_settings",
+    "greenroom.web.pages.admin_data",
     "greenroom.web.pages.stream",
     "greenroom.web.pages.sessions",
+    "greenroom.web.pages.people",
+    "greenroom.web.pages.profile",
+    "greenroom.web.pages.inbox",
+    "greenroom.web.pages.visitors",
+    "greenroom.web.pages.summaries",
     "greenroom.web.api.health",
     "greenroom.web.api.events",
     "greenroom.web.api.feeds",
     "greenroom.web.api.docs",
     "greenroom.web.api.sessions",
+    "greenroom.web.api.summaries",
+    "greenroom.web.api.people",
+    "greenroom.web.api.inbox",
+    "greenroom.web.api.visits",
 ]
 # Navigation pages no router has claimed get an honest "not available yet" page (added last).
 PLACEHOLDER_MODULE = "greenroom.web.pages.placeholders"
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _effective_settings(database: Database, settings: Settings) -> Settings:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from greenroom.prefs.service import effective
+
+    try:
+        with database.read() as db:
+            return effective(db, settings)
+    except SQLAlchemyError:  # a database not migrated yet has no saved settings
+        return settings
 
 
 class CsrfRejected(GreenroomError):
@@ -112,10 +137,25 @@ def _install_error_handlers(app: FastAPI) -> None:
         message = "invalid request: " + "; ".join(problems)
         return _error_response(request, 422 if _is_api(request) else 400, "invalid_request", message)
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    def _out_of_range(request: Request, exc: Exception) -> Response:
+        # A value no column can hold, e.g. an id of 2**64 in the URL: SQLite refuses to bind it
+        # (OverflowError), PostgreSQL refuses the query (DataError). Either way the request's fault.
+        log.warning("request with a value out of range", path=request.url.path, error=type(exc).__name__)
+        return _error_response(request, 422 if _is_api(request) else 400, "invalid_request",
+                               "invalid request: a value is out of range")
+
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception) -> Response:
         log.error("request failed", path=request.url.path, error=exc)
-        return _error_response(request, 500, "internal_error", "Something went wrong; the log has the details.")
+        response = _error_response(request, 500, "internal_error", "Something went wrong; the log has the details.")
+        # Starlette runs this handler outside every middleware, the auth gate's security headers
+        # included: an error page must not be the one page that can be framed or sniffed.
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name.decode(), value.decode())
+        response.headers.setdefault("cache-control", "no-store")
+        return response
 
 
 def route_table(app: FastAPI) -> list[tuple[str, str]]:
@@ -158,7 +198,9 @@ def create_app(
         openapi_url="/api/openapi.json",
         dependencies=[Depends(enforce_csrf)],
     )
-    app.state.settings = settings
+    # What the environment says, and what is in force: the owner's saved settings over it.
+    app.state.env_settings = settings
+    app.state.settings = _effective_settings(database, settings)
     app.state.database = database
     app.state.clock = clock
     app.state.runtime_status = runtime_status
