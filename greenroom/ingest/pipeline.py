@@ -30,7 +30,8 @@ def load_steps() -> None:
     """Import the feature modules that register steps (kept here so import order is explicit)."""
     import importlib
 
-    for module in ("greenroom.sessions.ingest",):
+    for module in ("greenroom.people.ingest", "greenroom.sessions.ingest", "greenroom.inbox.ingest",
+                   "greenroom.visits.ingest"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

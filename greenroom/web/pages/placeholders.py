@@ -15,13 +15,7 @@ from greenroom.web.templating import NavItem, render
 
 # What each page will show, in the owner's words (PAGES.md).
 PROMISES = {
-    "live": "The second screen while you broadcast: who is in the room, alerts as they happen, "
-            "the session clock, tokens and followers, and an activity feed — all updating by itself.",
     "sessions": "Every broadcast with its stats, status and summary, to compare and find.",
-    "inbox": "Your private messages, one thread per person, with unread counts and search.",
-    "people": "Everyone who has been in your room: search by name, filter by tippers, regulars, "
-              "followers and more, and open a profile with your own notes.",
-    "visitors": "Who comes to your room, live or offline: recent and top visitors and each visit.",
     "admin": "Feed health, jobs, settings and data tools.",
 }
 

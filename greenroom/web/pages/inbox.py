@@ -1,0 +1,74 @@
+"""The Inbox page: thread list, one thread as bubbles (opening it marks it read), search."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from greenroom.errors import BadRequest, NotFound
+from greenroom.inbox import queries
+from greenroom.people.cards import cards
+from greenroom.web.api.people_common import clock, feed_id_of, require_feed, session_links
+from greenroom.web.formatting import local
+from greenroom.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+FILTERS = [("all", "All"), ("unread", "Unread"), ("room", "In my room"), ("direct", "Direct")]
+
+
+def _page(request: Request, username: str | None, filter: str, q: str) -> Response:  # noqa: A002
+    if filter not in queries.THREAD_FILTERS:
+        raise BadRequest("unknown filter")
+    feed_id = feed_id_of(request)
+    now = clock(request)
+    tz = request.app.state.settings.timezone
+    ctx: dict = {"threads": [], "total": 0, "thread": None, "hits": [], "counts": None, "filter": filter, "q": q,
+                 "filters": FILTERS, "current": username, "people": {}, "links": {}}
+    if feed_id is not None:
+        if username:
+            # Opening a thread reads it; an unknown name gets the 404 below.
+            with request.app.state.database.write() as db, suppress(NotFound):
+                queries.mark_read(db, feed_id, username, now)
+        with request.app.state.database.read() as db:
+            ctx["threads"], ctx["total"] = queries.list_threads(db, feed_id, filter=filter, limit=100)
+            ctx["counts"] = queries.counts(db, feed_id, now)
+            names = [t["username"] for t in ctx["threads"]]
+            if username:
+                try:
+                    ctx["thread"] = queries.get_thread(db, feed_id, username)
+                except NotFound:
+                    return render(request, "inbox/index.html", ctx | {"missing": username}, nav="inbox",
+                                  status_code=404)
+                names.append(ctx["thread"]["username"])
+                ctx["links"] = session_links(db, [m["event_pk"] for m in ctx["thread"]["items"]])
+            if q.strip():
+                ctx["hits"] = queries.search(db, feed_id, q, limit=100)
+                names += [h["username"] for h in ctx["hits"]]
+            ctx["people"] = cards(db, feed_id, names, now)
+    ctx["day"] = lambda iso: local(datetime.fromisoformat(iso), tz).strftime("%A %-d %B %Y")
+    ctx["dt"] = lambda iso: datetime.fromisoformat(iso)
+    return render(request, "inbox/index.html", ctx, nav="inbox")
+
+
+@router.get("/inbox")
+def inbox(request: Request, filter: str = Query(default="all"), q: str = Query(default="", max_length=200)  # noqa: A002
+          ) -> Response:
+    return _page(request, None, filter, q)
+
+
+@router.get("/inbox/{username}")
+def thread(request: Request, username: str, filter: str = Query(default="all"),  # noqa: A002
+           q: str = Query(default="", max_length=200)) -> Response:
+    return _page(request, username, filter, q)
+
+
+@router.post("/inbox/{username}/unread")
+def mark_unread(request: Request, username: str) -> Response:
+    feed_id = require_feed(request)
+    with request.app.state.database.write() as db:
+        queries.mark_unread(db, feed_id, username, clock(request))
+    return RedirectResponse("/inbox", status_code=303)
+
