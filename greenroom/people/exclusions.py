@@ -1,46 +1,45 @@
-"""The owner's exclusion list (users who count in no stat), as people see it.
-
-The list is a person-level flag, so it belongs here; its table (``stat_exclusions``) and code still
-live in ``greenroom.sessions.exclusions``. Sessions sit above people in the layers, so this module
-reaches them only at call time, and reads the table through a lightweight table clause rather
-than the sessions model. When the model moves into this package, these become the real functions.
+"""The owner's exclusion list: users who count in no stat and no summary (the owner's own
+accounts, test accounts). A person-level flag, so it lives with people; sessions wraps these to
+mark the affected sessions' stats for recomputation (``greenroom.sessions.exclusions``), and
+callers that change the list should go through that wrapper.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from importlib import import_module
-from typing import Any
 
-from sqlalchemy import column, select, table
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-# The columns people need of ``stat_exclusions`` (username is its primary key, normalised).
-stat_exclusions = table("stat_exclusions", column("username"), column("added_at"))
+from greenroom.db.util import insert_ignore
+from greenroom.errors import BadRequest
+from greenroom.people.models import StatExclusion
 
 
-def _impl() -> Any:
-    return import_module("greenroom.sessions.exclusions")
+def normalise(username: str) -> str:
+    name = username.strip().lower()
+    if not name or len(name) > 64:
+        raise BadRequest("a username is 1 to 64 characters")
+    return name
 
 
 def add_exclusion(db: Session, username: str, now: datetime) -> None:
-    _impl().add_exclusion(db, username, now)
+    insert_ignore(db, StatExclusion.__table__, [{"username": normalise(username), "added_at": now}], ["username"])
 
 
 def remove_exclusion(db: Session, username: str) -> None:
-    _impl().remove_exclusion(db, username)
+    db.execute(delete(StatExclusion).where(StatExclusion.username == normalise(username)))
 
 
 def list_exclusions(db: Session) -> list[str]:
-    return _impl().list_exclusions(db)
+    return list(db.execute(select(StatExclusion.username).order_by(StatExclusion.username)).scalars())
 
 
 def excluded_among(db: Session, usernames: list[str]) -> set[str]:
     """Which of these (normalised) usernames are excluded."""
     if not usernames:
         return set()
-    return set(db.execute(select(stat_exclusions.c.username)
-                          .where(stat_exclusions.c.username.in_(usernames))).scalars())
+    return set(db.execute(select(StatExclusion.username).where(StatExclusion.username.in_(usernames))).scalars())
 
 
 def is_excluded(db: Session, username: str) -> bool:

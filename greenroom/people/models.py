@@ -199,3 +199,12 @@ class WatchlistEntry(Base):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     list_name: Mapped[str] = mapped_column(String(60), primary_key=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StatExclusion(Base):
+    """A username (normalised) that counts in no stat: the owner's own or test accounts."""
+
+    __tablename__ = "stat_exclusions"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)

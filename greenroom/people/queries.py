@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from greenroom.errors import BadRequest, NotFound
 from greenroom.events.models import Event
-from greenroom.people.exclusions import stat_exclusions
 from greenroom.people.models import (
     Person,
     PersonDay,
     PersonEvent,
     PersonProfile,
     Relationship,
+    StatExclusion,
     WatchlistEntry,
 )
 
@@ -82,7 +82,7 @@ def _filter(query: Select[Any], feed_id: int, name: str, now: datetime) -> Selec
         return query.where(exists().where(WatchlistEntry.feed_id == feed_id,
                                           WatchlistEntry.username == Person.username))
     if name == "excluded":
-        return query.where(exists().where(stat_exclusions.c.username == Person.username))
+        return query.where(exists().where(StatExclusion.username == Person.username))
     raise BadRequest(f"filter is one of {', '.join(FILTERS)}")
 
 

@@ -1,33 +1,37 @@
-"""The owner's exclusion list: users who count in no stat (test accounts, the owner's own)."""
+"""Changing the exclusion list from the sessions side: the list itself is people's
+(``greenroom.people.exclusions``); a change here also marks the sessions that user appears in so
+their stats are recomputed without them."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from greenroom.db.util import insert_ignore
-from greenroom.errors import BadRequest
 from greenroom.events.models import Event
-from greenroom.sessions.models import BroadcastSession, SessionEvent, StatExclusion
+from greenroom.people import exclusions as people_exclusions
+from greenroom.people.exclusions import list_exclusions, normalise
+from greenroom.sessions.models import BroadcastSession, SessionEvent
 
-
-def _norm(username: str) -> str:
-    name = username.strip().lower()
-    if not name or len(name) > 64:
-        raise BadRequest("a username is 1 to 64 characters")
-    return name
+__all__ = ["add_exclusion", "list_exclusions", "mark_stats_stale", "remove_exclusion", "set_excluded"]
 
 
 def add_exclusion(db: Session, username: str, now: datetime) -> None:
-    insert_ignore(db, StatExclusion.__table__, [{"username": _norm(username), "added_at": now}], ["username"])
-    mark_stats_stale(db, _norm(username))
+    people_exclusions.add_exclusion(db, username, now)
+    mark_stats_stale(db, normalise(username))
 
 
 def remove_exclusion(db: Session, username: str) -> None:
-    db.execute(delete(StatExclusion).where(StatExclusion.username == _norm(username)))
-    mark_stats_stale(db, _norm(username))
+    people_exclusions.remove_exclusion(db, username)
+    mark_stats_stale(db, normalise(username))
+
+
+def set_excluded(db: Session, username: str, excluded: bool, now: datetime) -> None:
+    if excluded:
+        add_exclusion(db, username, now)
+    else:
+        remove_exclusion(db, username)
 
 
 def mark_stats_stale(db: Session, username: str) -> int:
@@ -40,6 +44,3 @@ def mark_stats_stale(db: Session, username: str) -> int:
                         .execution_options(synchronize_session=False))
     return result.rowcount
 
-
-def list_exclusions(db: Session) -> list[str]:
-    return list(db.execute(select(StatExclusion.username).order_by(StatExclusion.username)).scalars())

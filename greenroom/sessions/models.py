@@ -1,10 +1,10 @@
 """Sessions: derived tables (rebuilt from the event store) and owner tables (never rebuilt).
 
 Derived: ``broadcast_sessions`` and ``session_events`` (the event-to-session links). Owner data:
-``session_notes``, ``session_edits`` (the manual-edit log, replayed by rebuild) and
-``stat_exclusions``. Owner tables carry no foreign key to ``broadcast_sessions`` on purpose:
-rebuild deletes and re-creates sessions (re-using their ids), and a cascading or restricting key
-would either lose the owner's words or block the rebuild.
+``session_notes`` and ``session_edits`` (the manual-edit log, replayed by rebuild); the
+exclusion list is people's (``stat_exclusions``). Owner tables carry no foreign key to
+``broadcast_sessions`` on purpose: rebuild deletes and re-creates sessions (re-using their ids),
+and a cascading or restricting key would either lose the owner's words or block the rebuild.
 """
 
 from __future__ import annotations
@@ -114,12 +114,3 @@ class SessionEdit(Base):
     params: Mapped[Any] = mapped_column(JSONType)
     after_event_pk: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class StatExclusion(Base):
-    """A username (normalised) that counts in no stat: the owner's own or test accounts."""
-
-    __tablename__ = "stat_exclusions"
-
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    added_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from greenroom.db.util import chunks
 from greenroom.events.models import Event
 from greenroom.events.parse import MalformedEvent, parse_event
-from greenroom.sessions.models import BroadcastSession, SessionEvent, SessionVisitor, StatExclusion
+from greenroom.people.models import StatExclusion
+from greenroom.sessions.models import BroadcastSession, SessionEvent, SessionVisitor
 from greenroom.sessions.rollups import Rollup, StatEvent, rollup
 from greenroom.sessions.stitching import closed_segments, segments_from_json
 

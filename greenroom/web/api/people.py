@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from greenroom.people import images, notes, profile, queries
 from greenroom.people.cards import cards, person_json
 from greenroom.people.relationships import RelationshipIn, save_relationship
+from greenroom.sessions.exclusions import set_excluded
 from greenroom.web.api.people_common import clock, feed_id_of, require_feed, timeline_rows
 
 router = APIRouter(prefix="/api/people", tags=["people"])
@@ -160,7 +161,7 @@ def unwatch(request: Request, username: str, list_name: str) -> dict[str, Any]:
 
 @router.put("/{username}/excluded", summary="Exclude from (or include again in) every stat and summary")
 def put_excluded(request: Request, username: str, body: ExcludedIn) -> dict[str, Any]:
-    return _write(request, username, lambda db, f, u, now: profile.set_exclusion(db, u, body.excluded, now))
+    return _write(request, username, lambda db, f, u, now: set_excluded(db, u, body.excluded, now))
 
 
 @router.post("/{username}/images", summary="Upload an image (PNG, JPEG, GIF, WebP; at most 10 MB)",

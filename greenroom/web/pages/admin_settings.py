@@ -3,7 +3,6 @@ defaults; API keys write-only), the exclusion list and the alert rules."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -11,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from greenroom.errors import BadRequest
 from greenroom.prefs import service as prefs
+from greenroom.sessions import exclusions as sessions_exclusions
 from greenroom.visits import alerts
 from greenroom.visits.models import ALERT_KINDS
 from greenroom.web.pages.admin import ADMIN_TABS, AdminTab, register_admin_tab
@@ -22,14 +22,8 @@ PROVIDER_LABELS = {"offline": "Built-in (offline, no key)", "anthropic": "Anthro
 
 
 def exclusions_module() -> Any:
-    # The people feature takes the exclusion list over; until it exists, sessions hold it.
-    for name in ("greenroom.people.exclusions", "greenroom.sessions.exclusions"):
-        try:
-            return importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    raise RuntimeError("no exclusion list module")
+    # Through sessions: changing the list must also mark the affected sessions' stats stale.
+    return sessions_exclusions
 
 
 def base_settings(request: Request) -> Any:

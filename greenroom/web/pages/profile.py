@@ -25,6 +25,7 @@ from greenroom.people.relationships import (
     history,
     save_relationship,
 )
+from greenroom.sessions.exclusions import set_excluded
 from greenroom.visits.queries import present_since
 from greenroom.web.api.people_common import clock, require_feed, timeline_rows
 from greenroom.web.formatting import local
@@ -176,7 +177,7 @@ def flags(request: Request, username: str, flag: str = Form(...), value: str = F
             else:
                 action(db, feed_id, person.username, list_name or None)
         elif flag == "excluded":
-            profile.set_exclusion(db, person.username, on, now)
+            set_excluded(db, person.username, on, now)  # also marks their sessions' stats stale
         elif flag == "model":
             profile.set_marked_model(db, feed_id, person.username, on, now)
         else:
