@@ -20,6 +20,7 @@ CLI_MODULES = [
     "greenroom.runtime",
     "greenroom.simulator.cli",
     "greenroom.sessions.cli",
+    "greenroom.maintenance.cli",
     "greenroom.web.cli",
 ]
 

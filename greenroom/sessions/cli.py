@@ -1,4 +1,5 @@
-"""``greenroom rebuild``, ``greenroom doctor`` and ``greenroom sessions ...`` (manual controls)."""
+"""``greenroom doctor`` and ``greenroom sessions ...`` (manual controls). ``greenroom rebuild`` is in
+greenroom/maintenance/cli.py: it spans every feature."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from greenroom.config import get_settings
 from greenroom.db.engine import Database
@@ -18,7 +18,6 @@ from greenroom.sessions import manual, queries
 from greenroom.sessions.doctor import run_doctor
 from greenroom.sessions.exclusions import add_exclusion, list_exclusions, remove_exclusion
 from greenroom.sessions.notes import set_notes
-from greenroom.sessions.rebuild import rebuild as rebuild_sessions
 from greenroom.sessions.service import Windows, windows_for
 
 sessions_app = typer.Typer(help="List sessions and apply the owner's manual controls.", no_args_is_help=True)
@@ -30,7 +29,6 @@ class _DryRun(Exception):
 
 
 def register(app: typer.Typer) -> None:
-    app.command("rebuild")(rebuild)
     app.command("doctor")(doctor)
     app.add_typer(sessions_app, name="sessions")
 
@@ -58,28 +56,6 @@ def _run(action: Any) -> Any:
         raise typer.Exit(1) from None
     finally:
         database.dispose()
-
-
-def rebuild() -> None:
-    """Recompute every session, link and stat from the event store (owner data is kept)."""
-    database = _database()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done)
-
-        # One transaction: a crash leaves the old sessions intact, a commit publishes the new ones.
-        with database.write() as db:
-            report = rebuild_sessions(db, utcnow(), _windows(), progress=progress)
-    database.dispose()
-    console.print(f"Rebuilt {report.sessions} sessions from {report.events} events "
-                  f"({report.links} linked); {report.edits_replayed} manual edits replayed.")
-    for line in report.edits_skipped:
-        console.print(f"[yellow]skipped[/] {line}")
 
 
 def doctor(fix: Annotated[bool, typer.Option("--fix", help="Apply the repairs (default: dry run).")] = False

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from greenroom.jobs.registry import JobContext, job
+from greenroom.maintenance.rebuild import rebuild_all
 from greenroom.prefs.service import effective
 from greenroom.sessions.doctor import run_doctor
-from greenroom.sessions.rebuild import rebuild
 from greenroom.sessions.service import Windows
 
 KEPT = ("session notes and tags", "manual session edits (replayed)", "summaries, every version",
@@ -61,15 +61,18 @@ def _settings(ctx: JobContext) -> Any:
 
 @job("data.rebuild", max_attempts=1, timeout=6 * 3600)
 def rebuild_job(ctx: JobContext) -> dict[str, Any]:
-    """Rebuild sessions, links and stats from the event store, keeping all owner data."""
+    """Rebuild sessions, stats, people, inbox and visits from the event store, keeping owner data."""
     settings = _settings(ctx)
     report = _Reporter(ctx.settings, ctx.run_id)
     report("starting", 0, 1, force=True)
     with ctx.database.write() as db:
-        result = rebuild(db, ctx.now, Windows.from_settings(settings), progress=report)
+        full = rebuild_all(db, ctx.now, Windows.from_settings(settings), progress=report)
     report("done", 1, 1, force=True)
+    result = full.sessions
     return {"events": result.events, "sessions": result.sessions, "links": result.links,
-            "edits_replayed": result.edits_replayed, "edits_skipped": result.edits_skipped}
+            "edits_replayed": result.edits_replayed, "edits_skipped": result.edits_skipped,
+            "people_events": full.people_events, "inbox_events": full.inbox_events,
+            "visit_events": full.visit_events}
 
 
 @job("data.doctor", max_attempts=1, timeout=3600)
