@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from greenroom.db.engine import Database
 from greenroom.db.types import utcnow
 from greenroom.events.feeds import (
@@ -92,14 +94,24 @@ class Ingester:
             )
             self.feed_id = feed.id
         log.info("ingest starting", feed=self.feed_url.masked, holder=self.holder)
+        outages = 0
         try:
             while not self.stop_event.is_set():
-                if not self._acquire():
-                    return
                 try:
+                    if not self._acquire():
+                        return
                     self._poll_until_stopped(max_polls)
                 except LeaseLost:
                     log.warning("lease lost; another ingester took over this feed", feed=self.feed_url.masked)
+                    continue
+                except (OperationalError, InterfaceError) as exc:
+                    # The database went away (restart, failover, cut connection): the batch in
+                    # flight rolled back and its cursor with it, so waiting and starting again
+                    # from the saved cursor loses nothing. Dying here would stop ingest silently.
+                    outages += 1
+                    log.warning("database unavailable; ingest will retry", error=describe(exc),
+                                feed=self.feed_url.masked)
+                    self.stop_event.wait(backoff_delay(outages - 1, cap=min(self.backoff_cap, 30.0)))
                     continue
                 return
         finally:
