@@ -76,3 +76,11 @@ def test_the_api_and_page_show_threads_search_and_escape_messages(signed_in, roo
     assert signed_in.get("/api/inbox/threads").json()["unread"] == 2
     assert "Direct message" in signed_in.get("/inbox/midnightowl").text
     assert "No messages contain “zzz”" in signed_in.get("/inbox", params={"q": "zzz"}).text
+
+
+def test_a_thread_with_someone_who_never_wrote_is_a_404_page_that_still_lists_the_threads(signed_in, room_feed):
+    room_feed(_room())
+    page = signed_in.get("/inbox/nobody_here")
+    assert page.status_code == 404
+    assert "No messages with “nobody_here”" in page.text
+    assert 'data-thread="quietfan"' in page.text

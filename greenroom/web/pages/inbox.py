@@ -40,17 +40,17 @@ def _page(request: Request, username: str | None, filter: str, q: str) -> Respon
                 try:
                     ctx["thread"] = queries.get_thread(db, feed_id, username)
                 except NotFound:
-                    return render(request, "inbox/index.html", ctx | {"missing": username}, nav="inbox",
-                                  status_code=404)
-                names.append(ctx["thread"]["username"])
-                ctx["links"] = session_links(db, [m["event_pk"] for m in ctx["thread"]["items"]])
+                    ctx["missing"] = username  # still render the thread list around the 404
+                else:
+                    names.append(ctx["thread"]["username"])
+                    ctx["links"] = session_links(db, [m["event_pk"] for m in ctx["thread"]["items"]])
             if q.strip():
                 ctx["hits"] = queries.search(db, feed_id, q, limit=100)
                 names += [h["username"] for h in ctx["hits"]]
             ctx["people"] = cards(db, feed_id, names, now)
     ctx["day"] = lambda iso: local(datetime.fromisoformat(iso), tz).strftime("%A %-d %B %Y")
     ctx["dt"] = lambda iso: datetime.fromisoformat(iso)
-    return render(request, "inbox/index.html", ctx, nav="inbox")
+    return render(request, "inbox/index.html", ctx, nav="inbox", status_code=404 if ctx.get("missing") else 200)
 
 
 @router.get("/inbox")
