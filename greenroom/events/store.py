@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from greenroom.db.types import RawJSON
+from greenroom.db.types import encode_raw_json
 from greenroom.db.util import insert_ignore
 from greenroom.events.feeds import renew_lease
 from greenroom.events.models import Feed, QuarantinedPayload
@@ -145,11 +145,7 @@ _PG_INSERT = (
 def _insert_new(rows: list[dict[str, Any]], db: Session) -> dict[str, int]:
     """Insert rows, skipping ids already stored; returns {event_id: pk} of the rows inserted."""
     if db.get_bind().dialect.name == "postgresql":
-        raw_json = RawJSON()
-        values = [
-            tuple(row[c] for c in _COLUMNS[:-1]) + (raw_json.process_bind_param(row["payload"], None),)
-            for row in rows
-        ]
+        values = [tuple(row[c] for c in _COLUMNS[:-1]) + (encode_raw_json(row["payload"]),) for row in rows]
         cursor = db.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(_PG_INSERT, values, returning=True)
@@ -164,12 +160,19 @@ def _insert_new(rows: list[dict[str, Any]], db: Session) -> dict[str, int]:
         # SQLite: executemany cannot return rows, but this transaction began IMMEDIATE, so no one
         # else writes while it runs: the rows inserted now are exactly those above the old max id.
         conn = db.connection()
-        raw_json = RawJSON()
         before = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM events").scalar()
+        times: dict[datetime, str] = {}  # a batch shares one receive time and many event times
+
+        def as_text(value: datetime) -> str:
+            text = times.get(value)
+            if text is None:
+                text = times[value] = _sqlite_time(value)
+            return text
+
         values = [
             (row["feed_id"], row["event_id"], row["method"], row["broadcaster"], row["username"],
-             _sqlite_time(row["event_time"]), _sqlite_time(row["received_at"]), row["known"],
-             row["quarantine_reason"], raw_json.process_bind_param(row["payload"], None))
+             as_text(row["event_time"]), as_text(row["received_at"]), row["known"], row["quarantine_reason"],
+             encode_raw_json(row["payload"]))
             for row in rows
         ]
         conn.exec_driver_sql(_SQLITE_INSERT, values)
