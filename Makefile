@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast test-browser lint bench clean
+.PHONY: run test test-fast bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,12 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/pytest -m "not browser and not slow" -x -q
 
+# Slow (tens of minutes): each prints a markdown section of benchmarks/REPORT.md.
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python benchmarks/rebuild.py
+	$(BIN)/python -m benchmarks.people
+	$(BIN)/python -m benchmarks.load
 
 clean:
 	rm -rf $(VENV) greenroom-data
