@@ -108,3 +108,16 @@ def test_owner_writes_notes_relationship_names_watchlists_exclusion_and_images(s
         .startswith("data:")
     assert signed_in.delete(f"/api/people/midnightowl/notes/{note['id']}", headers=h).json()["notes"] == []
     assert signed_in.post("/api/people/nobody/notes", json={"text": "x"}, headers=h).status_code == 404
+
+
+def test_badges_appear_next_to_names_on_the_dashboard_and_the_session_page(signed_in, room_feed):
+    room_feed(Room().start(0).enter(5, "MidnightOwl").tip(10, "MidnightOwl", 50).follow(12, "MidnightOwl")
+              .stop(60).envelopes)
+    h = {"X-CSRF-Token": csrf_of(signed_in)}
+    rel = {"roles": ["friend"], "status": "banished"}
+    assert signed_in.put("/api/people/midnightowl/relationship", json=rel, headers=h).status_code == 200
+    sid = signed_in.get("/api/sessions").json()["sessions"][0]["id"]
+    for path in ("/", f"/sessions/{sid}"):
+        html = signed_in.get(path).text
+        assert 'data-badge="friend"' in html, path
+        assert "banished" in html.lower(), path

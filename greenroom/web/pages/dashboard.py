@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from greenroom.people.cards import cards
+from greenroom.web.api.people_common import clock
 from greenroom.web.event_queries import latest_events, views
 from greenroom.web.templating import feed_status, render
 
@@ -15,10 +17,14 @@ LATEST = 50
 @router.get("/")
 def dashboard(request: Request) -> Response:
     tz = request.app.state.settings.timezone
+    status = feed_status(request)
     with request.app.state.database.read() as db:
         rows = views(latest_events(db, LATEST), tz)
+        people = (cards(db, status.feed_id, [r.username.lower() for r in rows if r.username], clock(request))
+                  if status.feed_id is not None else {})
     return render(
         request, "dashboard.html",
-        {"status": feed_status(request), "events": rows, "after_pk": rows[0].pk if rows else 0, "latest": LATEST},
+        {"status": status, "events": rows, "after_pk": rows[0].pk if rows else 0, "latest": LATEST,
+         "people": people},
         nav="dashboard",
     )

@@ -12,11 +12,13 @@ from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
 from greenroom.errors import BadRequest
+from greenroom.people.cards import cards
 from greenroom.sessions import manual, queries
 from greenroom.sessions.chart import timeline_svg
 from greenroom.sessions.notes import set_notes
 from greenroom.sessions.service import windows_for
 from greenroom.sessions.stats import refresh_stats
+from greenroom.web.api.people_common import clock
 from greenroom.web.formatting import event_view
 from greenroom.web.templating import render
 
@@ -96,12 +98,17 @@ def session_page(request: Request, session_id: int, type: str | None = Query(def
         row = queries.get_session_row(db, session_id)
         latest = queries.neighbours(db, row)[1] is None
         crowd = queries.audience(db, row)
+        names = [e.username.lower() for e in rows if e.username]
+        names += [t["username"] for t in detail["stats"].get("top_tippers", []) if not t.get("anonymous")]
+        names += list(crowd["followers"]) + list(crowd["unfollowers"]) + list(crowd["fanclub_joins"])
+        names += [v["username"] for v in crowd["visitors"]]
+        people = cards(db, row.feed_id, names, clock(request))  # badges wherever a name appears
     chart = Markup(timeline_svg(detail["timeline"], detail["subjects"], tz))  # noqa: S704 (escaped inside)
     return render(request, "sessions/detail.html", {
         "s": detail, "st": detail["stats"], "events": rows, "events_total": events_total, "type": type or "",
         "page": page, "pages": max(1, -(-events_total // EVENTS_PAGE)), "event_types": EVENT_TYPES,
         "badges": BADGES, "duration": duration, "chart": chart, "is_latest": latest,
-        "crowd": crowd,
+        "crowd": crowd, "people": people,
         "dt": lambda iso: datetime.fromisoformat(iso) if iso else None,
     }, nav="sessions")
 
