@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from greenroom.errors import ConfigError
-from greenroom.secrets import parse_feed_url
+from greenroom.secrets import parse_feed_url, register_secret
 
 
 class Settings(BaseSettings):
@@ -85,6 +85,17 @@ class Settings(BaseSettings):
                 url = "postgresql+psycopg://" + url.split("://", 1)[1]
             return url
         return f"sqlite:///{(self.data_dir / 'greenroom.db').resolve()}"
+
+
+def register_secrets(settings: Settings) -> None:
+    """Teach :func:`greenroom.secrets.redact` this installation's secrets (every SecretStr field,
+    and the token inside the Events API URL), so no log line or recorded error can carry them."""
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            register_secret(value.get_secret_value())
+    if settings.events_url is not None:
+        register_secret(parse_feed_url(settings.events_url.get_secret_value()).token)
 
 
 @lru_cache(maxsize=1)

@@ -12,13 +12,13 @@ from typing import Any
 
 import typer
 
-from greenroom.config import Settings, get_settings
+from greenroom.config import Settings, get_settings, register_secrets
 from greenroom.db.engine import Database
 from greenroom.db.migrate import check as check_migrations
 from greenroom.db.migrate import upgrade
 from greenroom.errors import ConfigError
 from greenroom.logs import configure_logging, get_logger
-from greenroom.secrets import FeedUrl, parse_feed_url, register_secret
+from greenroom.secrets import FeedUrl, parse_feed_url
 
 log = get_logger("greenroom")
 
@@ -49,11 +49,7 @@ def load_settings() -> Settings:
     except ConfigError as exc:
         typer.echo(f"Configuration error: {exc}", err=True)
         raise typer.Exit(2) from None
-    for secret in (settings.events_url, settings.database_url, settings.owner_password, settings.secret_key):
-        if secret is not None:
-            register_secret(secret.get_secret_value())
-    if settings.events_url is not None:
-        register_secret(parse_feed_url(settings.events_url.get_secret_value()).token)
+    register_secrets(settings)
     configure_logging(settings.log_level, settings.log_json)
     return settings
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from greenroom.config import get_settings
+from greenroom.config import get_settings, register_secrets
 from greenroom.db.engine import Database
 from greenroom.db.types import utcnow
 from greenroom.errors import GreenroomError
@@ -22,7 +22,6 @@ from greenroom.jobs.registry import load_jobs
 from greenroom.jobs.runner import JobFailed, run_now
 from greenroom.jobs.worker import Worker
 from greenroom.logs import configure_logging
-from greenroom.secrets import parse_feed_url, register_secret
 
 jobs_app = typer.Typer(help="List, run, enable and disable background jobs.", no_args_is_help=True)
 
@@ -38,11 +37,7 @@ def _settings() -> Any:
     except GreenroomError as exc:
         raise _fail(exc.message) from None
     # Anything a job logs or records passes through redact(): teach it this installation's secrets.
-    for secret in (settings.events_url, settings.database_url, settings.owner_password, settings.secret_key):
-        if secret is not None:
-            register_secret(secret.get_secret_value())
-    if settings.events_url is not None:
-        register_secret(parse_feed_url(settings.events_url.get_secret_value()).token)
+    register_secrets(settings)
     # Logs go to stderr so that `jobs run` prints nothing but the result on stdout.
     configure_logging(settings.log_level, settings.log_json)
     return settings

@@ -76,3 +76,17 @@ def test_truncated_json_and_network_errors_are_transient_and_never_show_the_toke
 def test_the_masked_url_hides_the_token():
     assert FEED.masked == "https://events.example.test/events/alice/****/"
     assert "t0ps3cret" not in FEED.masked
+
+
+def test_every_configured_secret_is_masked_once_settings_are_loaded(tmp_path):
+    from pydantic import SecretStr
+
+    from greenroom.config import Settings, register_secrets
+    from greenroom.secrets import redact
+
+    settings = Settings(_env_file=None, data_dir=tmp_path,
+                        events_url=SecretStr("https://eventsapi.chaturbate.com/events/alice/Zz9-feed-token/"),
+                        anthropic_api_key=SecretStr("sk-ant-unit-test-key-1"), openai_api_key=SecretStr("sk-oa-2"))
+    register_secrets(settings)
+    text = redact("feed Zz9-feed-token keys sk-ant-unit-test-key-1 sk-oa-2")
+    assert "Zz9-feed-token" not in text and "sk-ant-unit-test-key-1" not in text and "sk-oa-2" not in text
