@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from greenroom.errors import GreenroomError
+from greenroom.secrets import redact
 from greenroom.summaries.input import SummaryInput
 
 PROMPT_VERSION = "2026-11.1"
@@ -52,3 +53,31 @@ class Provider(Protocol):
     name: str
 
     def summarize(self, data: SummaryInput) -> SummaryText: ...
+
+
+def _error_type(exc: Exception) -> str:
+    """The API's error type ("rate_limit_error"): a fixed word, unlike its message, which may
+    quote what was sent (the key included) and is therefore never shown."""
+    body = getattr(exc, "body", None)
+    error = body.get("error", body) if isinstance(body, dict) else None
+    kind = error.get("type") if isinstance(error, dict) else None
+    return kind if isinstance(kind, str) and kind.replace("_", "").isalnum() and len(kind) <= 40 else ""
+
+
+def sdk_error(exc: Exception, sdk: Any) -> ProviderError:
+    """One readable, key-free reason per failure of an official SDK (``anthropic`` and ``openai``
+    share their exception classes' names); auth and bad requests are not worth retrying."""
+    if isinstance(exc, sdk.APITimeoutError):
+        return ProviderError("the provider did not answer in time")
+    if isinstance(exc, sdk.APIConnectionError):
+        return ProviderError("could not reach the provider")
+    if isinstance(exc, sdk.APIStatusError):
+        status = exc.status_code
+        final = status in (400, 401, 403, 404)
+        what = {429: "rate limited", 401: "the API key was rejected", 403: "the API key may not use this model",
+                404: "unknown model or URL"}.get(status, "server error" if status >= 500 else "request refused")
+        kind = _error_type(exc)
+        return ProviderError(redact(f"HTTP {status}{f' ({kind})' if kind else ''}: {what}"), retryable=not final)
+    if isinstance(exc, sdk.APIResponseValidationError):
+        return ProviderError("the provider's reply was malformed")
+    return ProviderError(f"the provider's reply could not be read ({type(exc).__name__})")

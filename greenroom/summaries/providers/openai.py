@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import openai
 
-from greenroom.secrets import redact, register_secret
+from greenroom.secrets import register_secret
 from greenroom.summaries.input import SummaryInput
 from greenroom.summaries.providers.base import (
     MAX_OUTPUT_TOKENS,
@@ -13,36 +13,15 @@ from greenroom.summaries.providers.base import (
     SYSTEM_PROMPT,
     ProviderError,
     SummaryText,
+    sdk_error,
     user_prompt,
 )
 
 DEFAULT_MODEL = "gpt-5.4-mini"
 
 
-def _error_type(exc: Exception) -> str:
-    """The API's error type ("rate_limit_error"): a fixed word, unlike its message, which may
-    quote what was sent (the key included) and is therefore never shown."""
-    body = getattr(exc, "body", None)
-    error = body.get("error", body) if isinstance(body, dict) else None
-    kind = error.get("type") if isinstance(error, dict) else None
-    return kind if isinstance(kind, str) and kind.replace("_", "").isalnum() and len(kind) <= 40 else ""
-
-
 def error_for(exc: Exception) -> ProviderError:
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderError("the provider did not answer in time")
-    if isinstance(exc, openai.APIConnectionError):
-        return ProviderError("could not reach the provider")
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        final = status in (400, 401, 403, 404)
-        what = {429: "rate limited", 401: "the API key was rejected", 403: "the API key may not use this model",
-                404: "unknown model or URL"}.get(status, "server error" if status >= 500 else "request refused")
-        kind = _error_type(exc)
-        return ProviderError(redact(f"HTTP {status}{f' ({kind})' if kind else ''}: {what}"), retryable=not final)
-    if isinstance(exc, openai.APIResponseValidationError):
-        return ProviderError("the provider's reply was malformed")
-    return ProviderError(f"the provider's reply could not be read ({type(exc).__name__})")
+    return sdk_error(exc, openai)
 
 
 class OpenAIProvider:
