@@ -11,6 +11,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -44,15 +45,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test run, migrated once, dropped at the end."""
+def require_pg() -> None:
+    """Skip outside CI when PostgreSQL does not answer; fail in CI."""
     reason = _pg_available()
     if reason:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required in CI: {reason}")
         pytest.skip(reason)
-    name = f"greenroom_test_{uuid.uuid4().hex[:10]}"
+
+
+def create_pg_database(prefix: str) -> tuple[str, str, Any]:
+    """A new, migrated PostgreSQL database: (url, name, admin engine for dropping it)."""
+    require_pg()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -60,6 +65,13 @@ def pg_url() -> Iterator[str]:
     database = Database(url)
     upgrade(database.engine)
     database.dispose()
+    return url, name, admin
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, migrated once, dropped at the end."""
+    url, name, admin = create_pg_database("greenroom_test")
     yield url
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from greenroom.errors import BadRequest
 from greenroom.events.parse import MalformedEvent, Method, parse_event
 
 CHIP_CLASSES = {
@@ -152,3 +153,12 @@ def feed_banner(state: str, last_event_at: datetime | None, tz: str) -> str:
     reason = _BANNER_REASONS.get(state, state_label(state).lower())
     since = f"No events since {format_time(last_event_at, tz)}" if last_event_at else "No events yet"
     return f"{since} — {reason}"
+
+
+def form_time(value: str, tz: str) -> datetime:
+    """A time typed into a form (``datetime-local``: no zone) read in the owner's time zone."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadRequest("give the time as YYYY-MM-DDTHH:MM") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))

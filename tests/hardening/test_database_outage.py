@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from greenroom.db.engine import Database
-from greenroom.db.migrate import upgrade
 from greenroom.simulator.script import ScriptConfig, build_script
 from greenroom.simulator.server import SimulatorServer
-from tests.conftest import IN_CI, PG_ADMIN_URL, _pg_available
+from tests.conftest import PG_ADMIN_URL, create_pg_database
 from tests.ingest.conftest import TOKEN, feed_state, served_ids, start_ingester, stored_ids, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.slow
@@ -26,19 +24,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def own_database() -> Iterator[tuple[str, str]]:
     """(url, name) of a database of this test's own, so cutting it off disturbs no other test."""
-    reason = _pg_available()
-    if reason:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {reason}")
-        pytest.skip(reason)
-    name = f"greenroom_outage_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    migrating = Database(url)
-    upgrade(migrating.engine)
-    migrating.dispose()
+    url, name, admin = create_pg_database("greenroom_outage")
     yield url, name
     with admin.connect() as conn:
         conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))

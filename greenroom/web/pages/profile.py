@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import anyio
 from fastapi import APIRouter, Form, Query, Request
@@ -28,7 +27,7 @@ from greenroom.people.relationships import (
 from greenroom.sessions.exclusions import set_excluded
 from greenroom.visits.queries import present_since
 from greenroom.web.api.people_common import clock, require_feed, timeline_rows
-from greenroom.web.formatting import local
+from greenroom.web.formatting import form_time, local
 from greenroom.web.pages import profile_views as views
 from greenroom.web.templating import render
 
@@ -56,13 +55,7 @@ def _date(value: str) -> date | None:
 
 
 def _local_time(value: str, tz: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest("give the time as YYYY-MM-DDTHH:MM") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+    return form_time(value, tz) if value else None
 
 
 @router.get("/people/{username}")

@@ -19,7 +19,7 @@ from greenroom.sessions.notes import set_notes
 from greenroom.sessions.service import windows_for
 from greenroom.sessions.stats import refresh_stats
 from greenroom.web.api.people_common import clock
-from greenroom.web.formatting import event_view
+from greenroom.web.formatting import event_view, form_time
 from greenroom.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -113,14 +113,6 @@ def session_page(request: Request, session_id: int, type: str | None = Query(def
     }, nav="sessions")
 
 
-def _form_time(value: str, tz: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise BadRequest("give the time as YYYY-MM-DDTHH:MM") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
-
-
 @router.post("/sessions/{session_id}/manage")
 def manage(request: Request, session_id: int, action: str = Form(...), at: str = Form(default=""),
            direction: str = Form(default="next"), notes: str | None = Form(default=None),
@@ -137,11 +129,11 @@ def manage(request: Request, session_id: int, action: str = Form(...), at: str =
         elif action == "reopen":
             manual.reopen(db, session_id, now, windows)
         elif action == "split":
-            target = manual.split(db, session_id, _form_time(at, tz), now, windows)
+            target = manual.split(db, session_id, form_time(at, tz), now, windows)
         elif action == "merge":
             target = manual.merge(db, session_id, direction, now)
         elif action == "end-time":
-            manual.correct_end(db, session_id, _form_time(at, tz), now, windows)
+            manual.correct_end(db, session_id, form_time(at, tz), now, windows)
         elif action == "recompute":
             queries.get_session_row(db, session_id)
             refresh_stats(db, [session_id], now)
