@@ -22,6 +22,9 @@ CLI_MODULES = [
     "greenroom.sessions.cli",
     "greenroom.maintenance.cli",
     "greenroom.web.cli",
+    "greenroom.imports.cli",
+    "greenroom.backup.cli",
+    "greenroom.statsapi.cli",
 ]
 
 for _module in CLI_MODULES:

@@ -11,6 +11,8 @@ MODEL_MODULES = [
     "greenroom.prefs.models",
     "greenroom.jobs.models",
     "greenroom.events.models",
+    "greenroom.imports.models",
+    "greenroom.statsapi.models",
     "greenroom.people.models",
     "greenroom.sessions.models",
     "greenroom.summaries.models",

@@ -68,6 +68,8 @@ JOB_MODULES: list[str] = [
     "greenroom.sessions.jobs",
     "greenroom.summaries.jobs",
     "greenroom.web.datatools",
+    "greenroom.imports.jobs",
+    "greenroom.statsapi.jobs",
 ]
 
 

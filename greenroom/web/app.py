@@ -49,6 +49,9 @@ ROUTER_MODULES = [
     "greenroom.web.pages.profile",
     "greenroom.web.pages.inbox",
     "greenroom.web.pages.visitors",
+    "greenroom.web.pages.leaderboards",
+    "greenroom.web.pages.admin_feeds",
+    "greenroom.web.pages.admin_import",
     "greenroom.web.pages.summaries",
     "greenroom.web.api.health",
     "greenroom.web.api.events",
@@ -59,6 +62,9 @@ ROUTER_MODULES = [
     "greenroom.web.api.people",
     "greenroom.web.api.inbox",
     "greenroom.web.api.visits",
+    "greenroom.web.api.leaderboards",
+    "greenroom.web.api.imports",
+    "greenroom.web.api.stats",
 ]
 # Navigation pages no router has claimed get an honest "not available yet" page (added last).
 PLACEHOLDER_MODULE = "greenroom.web.pages.placeholders"

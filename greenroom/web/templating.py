@@ -36,6 +36,7 @@ NAV = [
     NavItem("sessions", "Sessions", "/sessions"),
     NavItem("inbox", "Inbox", "/inbox"),
     NavItem("people", "People", "/people"),
+    NavItem("leaderboards", "Leaderboards", "/leaderboards"),
     NavItem("visitors", "Visitors", "/visitors"),
     NavItem("admin", "Admin", "/admin"),
 ]

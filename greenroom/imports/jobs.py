@@ -1,0 +1,3 @@
+"""Jobs of this feature."""
+
+from __future__ import annotations

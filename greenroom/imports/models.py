@@ -1,0 +1,3 @@
+"""Tables of token-history imports."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Leaderboards by session, week, month and all time."""

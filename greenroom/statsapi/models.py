@@ -1,0 +1,3 @@
+"""Tables of Stats API samples."""
+
+from __future__ import annotations
