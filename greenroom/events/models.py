@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from greenroom.db.base import Base
@@ -24,10 +24,22 @@ class FeedState:
     DEMO = "demo"
 
 
+class FeedSource:
+    """Where a room comes from: the environment's GREENROOM_EVENTS_URL, Admin › Rooms, the demo."""
+
+    ENV = "env"
+    ADMIN = "admin"
+    DEMO = "demo"
+
+
 class Feed(Base):
-    """One Events API feed (one broadcaster's room). The URL itself is never stored here: only its
-    masked form and a fingerprint; the cursor keeps just the query part of ``nextUrl`` so the
-    token never sits in the database either."""
+    """One Events API feed (one broadcaster's room). The URL is never stored in clear: its masked
+    form, a fingerprint, and (for rooms any ingest process may follow) the URL encrypted with a key
+    derived from the installation's secret key (``greenroom.events.feeds.FeedCipher``). The cursor
+    keeps just the query part of ``nextUrl``, so the token is not there either.
+
+    ``enabled`` is false while the room is paused; ``removed_at`` is set when the owner stopped
+    following the room but kept its data (its URL is then forgotten)."""
 
     __tablename__ = "feeds"
 
@@ -46,6 +58,26 @@ class Feed(Base):
     events_stored: Mapped[int] = mapped_column(BigInteger, default=0)
     events_quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    url_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
+    source: Mapped[str] = mapped_column(String(16), default=FeedSource.ENV, server_default=FeedSource.ENV)
+    enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+class IngestProcess(Base):
+    """An ingest process that follows rooms (``greenroom ingest`` / ``serve``): a heartbeat row,
+    so the processes of a studio can share the rooms fairly without talking to each other."""
+
+    __tablename__ = "ingest_processes"
+
+    holder: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(128))
+    pid: Mapped[int] = mapped_column(Integer)
+    max_feeds: Mapped[int | None] = mapped_column(Integer, default=None)
+    feeds_held: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class FeedLease(Base):

@@ -63,7 +63,12 @@ class Ingester:
         holder: str | None = None,
         client: FeedClient | None = None,
         clock: Callable[[], datetime] = utcnow,
+        feed_id: int | None = None,
+        wait_for_lease: bool = True,
     ) -> None:
+        """``feed_id`` names a room that already exists (the studio supervisor's rooms): it is not
+        created from the URL. ``wait_for_lease=False`` returns instead of waiting while another
+        process holds the room (the supervisor decides what to follow next)."""
         register_secret(feed_url.token)
         self.database = database
         self.feed_url = feed_url
@@ -75,7 +80,8 @@ class Ingester:
         self.client = client or FeedClient(feed_url, timeout=poll_timeout)
         self.clock = clock
         self.stop_event = threading.Event()
-        self.feed_id: int | None = None
+        self.feed_id: int | None = feed_id
+        self.wait_for_lease = wait_for_lease
         self.polls = 0
         load_steps()
 
@@ -87,12 +93,13 @@ class Ingester:
         self.stop_event.set()
 
     def run(self, max_polls: int | None = None) -> None:
-        with self.database.write() as db:
-            feed = ensure_feed(
-                db, broadcaster=self.feed_url.username, url_masked=self.feed_url.masked,
-                url_fingerprint=fingerprint(self.feed_url.base), is_demo=self.is_demo, now=self.clock(),
-            )
-            self.feed_id = feed.id
+        if self.feed_id is None:
+            with self.database.write() as db:
+                feed = ensure_feed(
+                    db, broadcaster=self.feed_url.username, url_masked=self.feed_url.masked,
+                    url_fingerprint=fingerprint(self.feed_url.base), is_demo=self.is_demo, now=self.clock(),
+                )
+                self.feed_id = feed.id
         log.info("ingest starting", feed=self.feed_url.masked, holder=self.holder)
         outages = 0
         try:
@@ -126,6 +133,8 @@ class Ingester:
                     set_feed_state(db, self.feed_id, self.live_state, now=self.clock())
                     log.info("lease acquired", feed=self.feed_url.masked)
                     return True
+            if not self.wait_for_lease:
+                return False
             if not announced:
                 log.info("another ingester holds this feed; waiting", feed=self.feed_url.masked)
                 announced = True
@@ -139,7 +148,10 @@ class Ingester:
             if max_polls is not None and self.polls >= max_polls:
                 return
             with self.database.read() as db:
-                cursor = db.get(Feed, self.feed_id).cursor  # type: ignore[union-attr]
+                feed = db.get(Feed, self.feed_id)
+                if feed is None:  # the room was removed with its data
+                    raise LeaseLost(f"feed {self.feed_id} no longer exists")
+                cursor = feed.cursor
             self.polls += 1
             try:
                 result = self.client.poll(cursor)  # no transaction open while we wait

@@ -36,6 +36,23 @@ class FeedStatus:
     events_quarantined: int
     error: str | None
     error_at: datetime | None
+    enabled: bool = True
+    source: str = "env"
+    removed: bool = False
+    lease_holder: str | None = None
+    lease_expires_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        """The room's name in the switcher: its broadcaster, marked when it is not followed."""
+        name = self.broadcaster or "no room"
+        if self.is_demo:
+            return f"{name} (demo)"
+        if self.removed:
+            return f"{name} (removed)"
+        if not self.enabled:
+            return f"{name} (paused)"
+        return name
 
     @property
     def healthy(self) -> bool:
@@ -43,8 +60,9 @@ class FeedStatus:
 
     @property
     def failing(self) -> bool:
-        """Worth a banner: the ingester is alive but cannot read the feed, or no ingester runs."""
-        return self.feed_id is not None and not self.healthy
+        """Worth a banner: the ingester is alive but cannot read the feed, or no ingester runs.
+        A room the owner paused or removed is not failing: nobody is meant to read it."""
+        return self.feed_id is not None and not self.healthy and self.enabled and not self.removed
 
 
 NO_FEED = FeedStatus(
@@ -57,6 +75,7 @@ NO_FEED = FeedStatus(
 def feed_statuses(db: Session, *, now: datetime) -> list[FeedStatus]:
     rows = db.execute(
         select(Feed, FeedLease.holder, FeedLease.expires_at).outerjoin(FeedLease, FeedLease.feed_id == Feed.id)
+        .order_by(Feed.broadcaster)
     ).all()
     result = []
     for feed, holder, expires_at in rows:
@@ -68,17 +87,30 @@ def feed_statuses(db: Session, *, now: datetime) -> list[FeedStatus]:
             last_event_at=feed.last_event_at, events_stored=feed.events_stored or 0,
             events_quarantined=feed.events_quarantined or 0,
             error=redact(feed.last_error) if feed.last_error else None, error_at=feed.last_error_at,
+            enabled=bool(feed.enabled), source=feed.source, removed=feed.removed_at is not None,
+            lease_holder=holder if alive else None, lease_expires_at=expires_at if alive else None,
         ))
     return result
 
 
-def active_feed_status(db: Session, *, now: datetime) -> FeedStatus:
-    """The feed the owner is looking at: one with a live ingester first, then the latest polled."""
-    statuses = feed_statuses(db, now=now)
+def find_room(statuses: list[FeedStatus], name: str) -> FeedStatus | None:
+    """The room called ``name`` (its broadcaster, any case)."""
+    wanted = name.strip().lower()
+    return next((s for s in statuses if s.broadcaster == wanted), None)
+
+
+def default_room(statuses: list[FeedStatus], *, now: datetime) -> FeedStatus:
+    """The room shown when the owner picked none: a followed one with a live ingester first, then
+    the latest polled (a removed room only when nothing else is left)."""
     if not statuses:
         return NO_FEED
     floor = datetime.min.replace(tzinfo=now.tzinfo)
-    return max(statuses, key=lambda s: (s.alive, s.last_poll_at or floor, s.feed_id or 0))
+    return max(statuses, key=lambda s: (not s.removed, s.alive, s.last_poll_at or floor, s.feed_id or 0))
+
+
+def active_feed_status(db: Session, *, now: datetime) -> FeedStatus:
+    """The feed the owner is looking at: one with a live ingester first, then the latest polled."""
+    return default_room(feed_statuses(db, now=now), now=now)
 
 
 @dataclass(frozen=True)

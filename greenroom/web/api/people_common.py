@@ -1,12 +1,16 @@
-"""What the people, inbox, visitors and live endpoints and pages share: the feed being looked at,
-the clock, and a timeline row with its session link."""
+"""What the people, inbox, visitors and live endpoints and pages share: the room (feed) being looked
+at, the clock, and a timeline row with its session link.
+
+The room comes from ``?room=NAME``, else the switcher's cookie, else the default room (see
+``greenroom.web.templating.feed_status``); an unknown ``room`` is a 404, a malformed one a 400.
+A router adds ``dependencies=[Depends(room_param)]`` to document ``room`` in OpenAPI."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from fastapi import Request
+from fastapi import Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,15 +21,24 @@ from greenroom.web.formatting import event_view
 from greenroom.web.templating import feed_status
 
 
+def room_param(
+    room: str | None = Query(default=None, description="The room to look at, by its broadcaster's username "
+                             "(default: the one picked in the switcher, else the room being followed)."),
+) -> str | None:
+    """Documents ``?room=``; :func:`feed_status` reads it from the request itself."""
+    return room
+
+
 def feed_id_of(request: Request) -> int | None:
-    """The feed the owner is looking at (see ``active_feed_status``); None before any feed exists."""
+    """The room the owner is looking at; None before any room exists. Raises NotFound/BadRequest
+    for a ``?room=`` naming no room."""
     return feed_status(request).feed_id
 
 
 def require_feed(request: Request) -> int:
     feed_id = feed_id_of(request)
     if feed_id is None:
-        raise NotFound("no feed yet: nobody has been seen")
+        raise NotFound("no room yet: add one in Admin › Rooms, or nobody has been seen")
     return feed_id
 
 

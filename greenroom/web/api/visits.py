@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from greenroom.people.cards import cards
 from greenroom.sessions.queries import current_session, session_json
 from greenroom.visits import alerts, queries
-from greenroom.web.api.people_common import clock, feed_id_of, require_feed
+from greenroom.web.api.people_common import clock, feed_id_of, require_feed, room_param
+from greenroom.web.exporting import EXPORT_RESPONSES, FORMAT_DESCRIPTION, check_format, export_visitors
 
-router = APIRouter(prefix="/api", tags=["live and visitors"])
+router = APIRouter(prefix="/api", tags=["live and visitors"], dependencies=[Depends(room_param)])
 
 
 class RuleIn(BaseModel):
@@ -56,13 +57,18 @@ def live(request: Request) -> dict[str, Any]:
     return live_payload(request)
 
 
-@router.get("/visitors", summary="Recent or top visitors with visits and offline visits")
+@router.get("/visitors", summary="Recent or top visitors with visits and offline visits (format=csv|json exports)",
+            responses=EXPORT_RESPONSES)
 def visitors(request: Request, view: str = Query(default="recent", description="recent, top or history"),
              period: str = Query(default="7d", description="24h, 7d, 30d, 90d, all"),
              sort: str = Query(default="last_visit"), q: str = Query(default="", max_length=64),
              offline: bool = False, limit: int = Query(default=50, ge=1, le=200),
-             offset: int = Query(default=0, ge=0)) -> dict[str, Any]:
+             offset: int = Query(default=0, ge=0),
+             format: str | None = Query(default=None, description=FORMAT_DESCRIPTION)) -> dict[str, Any]:  # noqa: A002
     feed_id = feed_id_of(request)
+    if fmt := check_format(format):
+        return export_visitors(request.app.state.database, fmt, feed_id=feed_id, view=view,  # type: ignore[return-value]
+                               period=period, sort=sort, q=q, offline=offline, now=clock(request))
     if feed_id is None:
         return {"visitors": [], "total": 0}
     now = clock(request)

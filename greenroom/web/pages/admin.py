@@ -33,13 +33,19 @@ class AdminTab:
 def _status_warnings(statuses: list[Any]) -> list[str]:
     warnings = []
     if not statuses:
-        warnings.append("No feed is configured yet: set GREENROOM_EVENTS_URL, or start the demo room.")
+        warnings.append("No room is followed yet: add one in Admin › Rooms, set GREENROOM_EVENTS_URL, "
+                        "or start the demo room.")
     for status in statuses:
+        if status.removed or not status.enabled:
+            continue  # the owner stopped it on purpose
         if not status.alive:
-            warnings.append(f"No ingester is reading {status.broadcaster}'s feed: start `greenroom serve`.")
+            warnings.append(f"No ingester is reading {status.broadcaster}'s feed: start `greenroom serve` or "
+                            "`greenroom ingest` (or check that every process has the same GREENROOM_SECRET_KEY).")
         elif status.state == FeedState.CREDENTIALS_REJECTED:
+            where = ("update GREENROOM_EVENTS_URL" if status.source == "env"
+                     else "replace its URL in Admin › Rooms")
             warnings.append(f"The Events API rejected the token for {status.broadcaster}: create a new one "
-                            "on the site's token page and update GREENROOM_EVENTS_URL.")
+                            f"on the site's token page and {where}.")
         elif status.state == FeedState.BACKING_OFF:
             warnings.append(f"Polling {status.broadcaster}'s feed is failing and being retried.")
     return warnings
@@ -59,6 +65,10 @@ def runtime_facts(runtime: Any) -> list[tuple[str, str]]:
         feed = getattr(runtime, "feed", None)
         if feed is not None and hasattr(feed, "masked"):
             facts["Feed"] = feed.masked
+        supervisor = getattr(runtime, "supervisor", None)
+        if supervisor is not None:
+            facts["Rooms followed here"] = ", ".join(supervisor.rooms()) or "none right now"
+            facts["Room limit"] = str(supervisor.max_feeds or "no limit")
         threads = getattr(runtime, "threads", None) or []
         facts["Threads"] = ", ".join(
             f"{t.name} ({'running' if t.is_alive() else 'stopped'})" for t in threads
@@ -83,13 +93,15 @@ def status_context(request: Request) -> dict[str, Any]:
 ADMIN_TABS: list[AdminTab] = [AdminTab("status", "Status", "admin/status.html", status_context)]
 
 
-def register_admin_tab(tab: AdminTab) -> None:
-    """Add a tab, or replace the one with the same key (so re-importing a module is harmless)."""
+def register_admin_tab(tab: AdminTab, *, after: str | None = None) -> None:
+    """Add a tab (at the end, or right after the tab keyed ``after``), or replace the one with the
+    same key (so re-importing a module is harmless)."""
     for index, existing in enumerate(ADMIN_TABS):
         if existing.key == tab.key:
             ADMIN_TABS[index] = tab
             return
-    ADMIN_TABS.append(tab)
+    position = next((i + 1 for i, t in enumerate(ADMIN_TABS) if t.key == after), len(ADMIN_TABS))
+    ADMIN_TABS.insert(position, tab)
 
 
 @router.get("/admin")

@@ -19,8 +19,8 @@ from fastapi.responses import StreamingResponse
 
 from greenroom.web import formatting
 from greenroom.web.event_queries import events_after_pk, newest_pk, views
-from greenroom.web.status import FeedStatus, active_feed_status
-from greenroom.web.templating import now
+from greenroom.web.status import NO_FEED, FeedStatus, active_feed_status, feed_statuses
+from greenroom.web.templating import feed_status, now
 
 router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 1.0
@@ -58,13 +58,19 @@ def stream(request: Request, after: int | None = None) -> StreamingResponse:
     start = int(last_event_id) if last_event_id.isdigit() else after
     database = request.app.state.database
     tz = request.app.state.settings.timezone
+    room = feed_status(request).feed_id  # the room being looked at, fixed for this stream
+
+    def room_status(db: Any) -> FeedStatus:
+        if room is None:
+            return active_feed_status(db, now=now(request))
+        return next((s for s in feed_statuses(db, now=now(request)) if s.feed_id == room), NO_FEED)
 
     def poll(position: int | None, with_status: bool) -> tuple[int, list[formatting.EventView], FeedStatus | None]:
         with database.read() as db:
             if position is None:  # no position given: only what is stored from now on
                 return newest_pk(db), [], None
-            rows = views(events_after_pk(db, position, BATCH), tz)
-            status = active_feed_status(db, now=now(request)) if with_status else None
+            rows = views(events_after_pk(db, position, BATCH, feed_id=room), tz)
+            status = room_status(db) if with_status else None
         return (rows[-1].pk if rows else position), rows, status
 
     async def frames() -> AsyncIterator[str]:

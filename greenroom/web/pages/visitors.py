@@ -24,6 +24,7 @@ from greenroom.visits.models import ALERT_KINDS
 from greenroom.web.api.people_common import clock, feed_id_of, require_feed
 from greenroom.web.api.visits import live_payload
 from greenroom.web.event_queries import latest_events, views
+from greenroom.web.exporting import check_format, export_query, export_visitors
 from greenroom.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -42,11 +43,15 @@ def live_js() -> Response:
 @router.get("/visitors")
 def visitors_page(request: Request, view: str = Query(default="recent"), period: str = Query(default="7d"),
                   sort: str = Query(default="last_visit"), q: str = Query(default="", max_length=64),
-                  offline: bool = False, page: int = Query(default=1, ge=1)) -> Response:
+                  offline: bool = False, page: int = Query(default=1, ge=1),
+                  format: str | None = Query(default=None)) -> Response:  # noqa: A002 (csv or json: export all)
     if view not in dict(VIEWS):
         raise BadRequest("view is recent, top or history")
     feed_id = feed_id_of(request)
     now = clock(request)
+    if fmt := check_format(format):
+        return export_visitors(request.app.state.database, fmt, feed_id=feed_id, view=view, period=period, sort=sort,
+                               q=q, offline=offline, now=now)
     ctx: dict = {"rows": [], "visits": [], "total": 0, "summary": None, "people": {}}
     if feed_id is not None:
         with request.app.state.database.read() as db:
@@ -66,6 +71,7 @@ def visitors_page(request: Request, view: str = Query(default="recent"), period:
     return render(request, "visits/visitors.html", ctx | {
         "view": view, "period": period, "sort": sort, "q": q, "offline": offline, "page": page,
         "pages": max(1, -(-ctx["total"] // PAGE)), "views": VIEWS, "periods": PERIODS, "sorts": SORTS,
+        "export_query": export_query(request),
     }, nav="visitors")
 
 
@@ -74,7 +80,7 @@ def live_page(request: Request) -> Response:
     tz = request.app.state.settings.timezone
     payload = live_payload(request)
     with request.app.state.database.read() as db:
-        rows = views(latest_events(db, 50), tz)
+        rows = views(latest_events(db, 50, feed_id=feed_id_of(request)), tz)
         rules = alerts.list_rules(db)
     return render(request, "visits/live.html", {
         "room": payload, "events": rows, "after_pk": rows[0].pk if rows else 0, "rules": rules,

@@ -12,6 +12,14 @@
     if (search) { event.preventDefault(); search.focus(); }
   });
 
+  // The room switcher works as a plain form; with script on, picking a room is enough.
+  var switcher = document.querySelector("[data-room-switcher]");
+  if (switcher) {
+    var go = switcher.querySelector(".room-switch-go");
+    if (go) go.hidden = true;
+    switcher.querySelector("select").addEventListener("change", function () { switcher.submit(); });
+  }
+
   function fill(root, field, text) {
     var el = root.querySelector('[data-field="' + field + '"]');
     if (el) el.textContent = text;
