@@ -6,8 +6,11 @@ that printing the settings object never shows them.
 
 from __future__ import annotations
 
+import ipaddress
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +26,10 @@ class Settings(BaseSettings):
 
     events_url: SecretStr | None = Field(
         default=None, description="The Events API URL from the broadcaster's token page (contains the token)."
+    )
+    stats_url: SecretStr | None = Field(
+        default=None, description="The Stats API URL, https://chaturbate.com/statsapi/?username=…&token=… "
+        "(contains the token); sampled every 5 minutes when set."
     )
     data_dir: Path = Field(default=Path("greenroom-data"), description="Where SQLite, images and keys live.")
     database_url: SecretStr | None = Field(
@@ -66,6 +73,17 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from None
         return SecretStr(value.get_secret_value().strip())
 
+    @field_validator("stats_url")
+    @classmethod
+    def _check_stats_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            parse_stats_url(value.get_secret_value())
+        except ConfigError as exc:  # re-raised without the value, which holds the token
+            raise ValueError(str(exc)) from None
+        return SecretStr(value.get_secret_value().strip())
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
@@ -96,6 +114,63 @@ def register_secrets(settings: Settings) -> None:
             register_secret(value.get_secret_value())
     if settings.events_url is not None:
         register_secret(parse_feed_url(settings.events_url.get_secret_value()).token)
+    if settings.stats_url is not None:
+        register_secret(parse_stats_url(settings.stats_url.get_secret_value()).token)
+
+
+@dataclass(frozen=True)
+class StatsUrl:
+    """A Stats API URL split up; ``masked`` is the form that may be shown or logged."""
+
+    scheme: str
+    host: str  # netloc (host[:port])
+    path: str
+    username: str
+    token: str = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}{self.path}?" + urlencode({"username": self.username, "token": self.token})
+
+    @property
+    def masked(self) -> str:
+        return f"{self.scheme}://{self.host}{self.path}?" + urlencode({"username": self.username}) + "&token=****"
+
+
+_STATS_URL_SHAPE = "the Stats API URL must look like https://chaturbate.com/statsapi/?username=NAME&token=TOKEN"
+
+
+def parse_stats_url(url: str) -> StatsUrl:
+    """Validate a Stats API URL; the error message never repeats the URL (it holds the token).
+
+    https to any host; plain http only to this machine or a private network (a simulator, a
+    local proxy), where the token does not cross the internet in clear text."""
+    try:
+        parts = urlsplit(url.strip())
+        host, _port = parts.hostname, parts.port
+    except ValueError:  # an unclosed "[" of an IPv6 address, a port out of range
+        raise ConfigError(_STATS_URL_SHAPE) from None
+    if parts.scheme not in ("http", "https") or not host or not parts.path.rstrip("/").endswith(
+            "/statsapi"):
+        raise ConfigError(_STATS_URL_SHAPE)
+    query = parse_qs(parts.query)
+    username = (query.get("username") or [""])[0].strip()
+    token = (query.get("token") or [""])[0].strip()
+    if not username or not token or len(username) > 64 or len(token) > 200 or any(c.isspace() for c in token):
+        raise ConfigError(_STATS_URL_SHAPE)
+    if parts.scheme == "http" and not _local_host(host):
+        raise ConfigError("the Stats API URL must use https (plain http only to a local or private address)")
+    return StatsUrl(parts.scheme, parts.netloc.lower(), parts.path, username.lower(), token)
+
+
+def _local_host(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 @lru_cache(maxsize=1)

@@ -1,7 +1,8 @@
 """The session timeline as a small server-rendered SVG (no script, no third-party code).
 
 Viewers are a blue line, tokens gold bars, chat messages a grey line; every bucket carries a
-<title> with its numbers so hovering (or a screen reader) gives them as text.
+<title> with its numbers so hovering (or a screen reader) gives them as text. Viewers sampled from
+the Stats API (when set) are a dark blue dotted line with a titled point per sample.
 """
 
 from __future__ import annotations
@@ -19,16 +20,22 @@ def _scale(value: float, top: float) -> float:
     return HEIGHT - PAD_B - (value / top * plot if top > 0 else 0)
 
 
-def timeline_svg(timeline: list[dict[str, Any]], subjects: list[dict[str, Any]], tz: str) -> str:
+def timeline_svg(timeline: list[dict[str, Any]], subjects: list[dict[str, Any]], tz: str,
+                 sampled: list[dict[str, Any]] | None = None) -> str:
+    """``sampled``: viewers sampled from the Stats API (``{"at": datetime, "viewers": int}``), drawn
+    as a second, dotted viewer line with a point and a hover text per sample."""
     if not timeline:
         return ""
     zone = ZoneInfo(tz)
     n = len(timeline)
     step = (WIDTH - PAD_L) / n
-    top_v = max(max(b["viewers"] for b in timeline), max(b["messages"] for b in timeline), 1)
+    sampled = sampled or []
+    top_v = max(max(b["viewers"] for b in timeline), max(b["messages"] for b in timeline),
+                max((p["viewers"] for p in sampled), default=0), 1)
     top_t = max(max(b["tokens"] for b in timeline), 1)
     parts = [f'<svg class="timeline-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-             f'aria-label="Timeline in 5-minute buckets: viewers, messages and tokens" '
+             f'aria-label="Timeline in 5-minute buckets: viewers, messages and tokens'
+             f'{", and viewers sampled from the Stats API" if sampled else ""}" '
              f'xmlns="http://www.w3.org/2000/svg">']
     parts.append(f'<line x1="{PAD_L}" y1="{HEIGHT - PAD_B}" x2="{WIDTH}" y2="{HEIGHT - PAD_B}" stroke="#ccc"/>')
     parts.append(f'<text x="2" y="{PAD_T + 8}" font-size="10" fill="#666">{top_v}</text>')
@@ -54,6 +61,18 @@ def timeline_svg(timeline: list[dict[str, Any]], subjects: list[dict[str, Any]],
     parts.append(f'<polyline class="line-viewers" points="{" ".join(viewers)}" fill="none" stroke="#2563eb" '
                  f'stroke-width="2"/>')
     first = datetime.fromisoformat(timeline[0]["t"])
+    if sampled:
+        points, dots = [], []
+        for p in sampled:
+            x = min(WIDTH, max(PAD_L, PAD_L + (p["at"] - first).total_seconds() / 300 * step))
+            y = _scale(p["viewers"], top_v)
+            points.append(f"{x:.1f},{y:.1f}")
+            label = f'{p["at"].astimezone(zone):%H:%M}: {p["viewers"]} viewers sampled from the Stats API'
+            dots.append(f'<g class="sample"><title>{escape(label)}</title>'
+                        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1e3a8a"/></g>')
+        parts.append(f'<polyline class="line-sampled" points="{" ".join(points)}" fill="none" stroke="#1e3a8a" '
+                     f'stroke-width="1.5" stroke-dasharray="1 3" stroke-linecap="round"/>')
+        parts.extend(dots)
     for s in subjects:
         at = datetime.fromisoformat(s["at"])
         x = PAD_L + (at - first).total_seconds() / 300 * step

@@ -15,6 +15,7 @@ import typer
 from .faults import FAULT_KINDS, Fault
 from .script import ScriptConfig, build_script
 from .server import SimulatorServer
+from .stats import STATS_FAULT_KINDS
 from .timeline import Speed, parse_speed
 
 DEMO_BROADCASTS_PER_DAY = 2.0
@@ -97,6 +98,10 @@ def simulate(
     demo: bool = typer.Option(
         False, "--demo", help="A week of history at once, then a broadcast going live now (speed default 5)."
     ),
+    stats_fault: list[str] | None = typer.Option(
+        None, "--stats-fault", help="Make the Stats API fail: KIND or KIND:N (next N requests). Repeatable. Kinds: "
+        + ", ".join(STATS_FAULT_KINDS),
+    ),
 ) -> None:
     """Serve a simulated Chaturbate Events API feed until Ctrl-C."""
     try:
@@ -118,6 +123,13 @@ def simulate(
             speed=chosen, backlog=backlog, batch_limit=batch_limit, faults=faults,
             host=host, port=port, seed=seed,
         ).start()
+    try:
+        for spec in stats_fault or []:
+            kind, _, times = spec.strip().partition(":")
+            server.stats.add_fault(kind.strip().lower(), int(times) if times.strip() else None)
+    except ValueError as exc:
+        server.stop()
+        raise typer.BadParameter(str(exc), param_hint="--stats-fault") from None
     script = server.script
     typer.echo(
         f"Simulating {len(script.events)} events over {len(script.broadcasts)} broadcasts "
@@ -127,6 +139,8 @@ def simulate(
         typer.echo(f"Fault: {item.kind}")
     # The one place the token is shown: the user needs this URL to point Greenroom at the feed.
     typer.echo(f"GREENROOM_EVENTS_URL={server.feed_url}")
+    stats = server.stats_url.rsplit("&token=", 1)[0]
+    typer.echo(f"Stats API (same token): GREENROOM_STATS_URL={stats}&token=<the token above>")
     try:
         _wait_forever()
     except KeyboardInterrupt:

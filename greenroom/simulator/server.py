@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from ._respond import respond
 from .faults import Fault, FaultPlan, FaultRecord
 from .script import Script
+from .stats import RoomStats, serve_stats
 from .timeline import Speed, Timeline, parse_speed
 
 _log = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ class SimulatorServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.timeline: Timeline | None = None
+        self.stats = RoomStats(script, seed)  # the Stats API at /statsapi/ (see stats.py)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -181,6 +183,12 @@ class SimulatorServer:
         return f"{scheme}://{host}:{self.port}/events/{quote(self.username, safe='')}/{quote(self._token, safe='')}/"
 
     @property
+    def stats_url(self) -> str:
+        """The simulated Stats API URL (same host and token as the feed)."""
+        base = self.feed_url.split("/events/", 1)[0]
+        return f"{base}/statsapi/?username={quote(self.username, safe='')}&token={quote(self._token, safe='')}"
+
+    @property
     def fault_log(self) -> list[FaultRecord]:
         return list(self._plan.log)
 
@@ -224,6 +232,8 @@ class SimulatorServer:
             faults = [{"request": r.request, "kind": r.kind} for r in self._plan.log]
             return req.send_json(200, {"served": self.served_ids(), "script_count": len(self.script.events),
                                        "faults": faults})
+        if url.path.rstrip("/") == "/statsapi":
+            return serve_stats(self, req, url.query)
         parts = [p for p in url.path.split("/") if p]
         if len(parts) != 3 or parts[0] != "events":
             return req.send_json(404, {"status": "Not found"})

@@ -104,7 +104,8 @@ def test_no_secret_appears_in_anything_a_run_produced(tmp_path, echoing_llm):
         # Every error path the feed has writes a message somewhere: each must come out clean.
         feed.add_faults(Fault("500", at=(2,)), Fault("truncated", at=(3,)), Fault("foreign_next", at=(4,)),
                         Fault("401", at=(5,)), Fault("429", at=(6,)))
-        env = dict(os.environ, GREENROOM_EVENTS_URL=feed.feed_url, GREENROOM_DATA_DIR=str(data),
+        env = dict(os.environ, GREENROOM_EVENTS_URL=feed.feed_url, GREENROOM_STATS_URL=feed.stats_url,
+                   GREENROOM_DATA_DIR=str(data),
                    GREENROOM_PORT=str(port), GREENROOM_OWNER_PASSWORD=PASSWORD, GREENROOM_LOG_LEVEL="DEBUG",
                    GREENROOM_POLL_TIMEOUT="1", GREENROOM_BACKOFF_CAP_SECONDS="0.5",
                    GREENROOM_CREDENTIAL_RETRY_SECONDS="0.5", GREENROOM_SUMMARY_PROVIDER="anthropic",
@@ -127,6 +128,10 @@ def test_no_secret_appears_in_anything_a_run_produced(tmp_path, echoing_llm):
                 produced.append((f"summary of {session_id}", _run(
                     ["jobs", "run", "summaries.generate", "--arg", f"session_id={session_id}"], env)))
             produced.append(("jobs history", _run(["jobs", "history", "summaries.generate"], env)))
+            # A Stats API sample the server refuses: its error path records a message, shown by `latest`.
+            feed.stats.add_fault("401", times=1)
+            produced.append(("stats sample", _run(["stats", "sample"], env)))
+            produced.append(("stats latest", _run(["stats", "latest"], env)))
             produced += _sign_in_and_read_everything(client, base, signed_in=True)
             produced.append(("doctor", _run(["doctor"], env)))
         finally:
