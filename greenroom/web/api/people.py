@@ -10,16 +10,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from pydantic import AwareDatetime, BaseModel, Field
 
+from greenroom.imports.queries import person_income
 from greenroom.people import images, notes, profile, queries
 from greenroom.people.cards import cards, person_json
 from greenroom.people.relationships import RelationshipIn, save_relationship
 from greenroom.sessions.exclusions import set_excluded
-from greenroom.web.api.people_common import clock, feed_id_of, require_feed, timeline_rows
+from greenroom.web.api.people_common import clock, feed_id_of, require_feed, room_param, timeline_rows
+from greenroom.web.exporting import EXPORT_RESPONSES, FORMAT_DESCRIPTION, check_format, export_people
 
-router = APIRouter(prefix="/api/people", tags=["people"])
+router = APIRouter(prefix="/api/people", tags=["people"], dependencies=[Depends(room_param)])
 
 
 class NoteIn(BaseModel):
@@ -54,9 +56,11 @@ class ExcludedIn(BaseModel):
     excluded: bool
 
 
-@router.get("", summary="Search people by name prefix, filter, sort and page")
+@router.get("", summary="Search people by name prefix, filter, sort and page (format=csv|json exports)",
+            responses=EXPORT_RESPONSES)
 def list_people(
     request: Request,
+    format: str | None = Query(default=None, description=FORMAT_DESCRIPTION),  # noqa: A002
     q: str = Query(default="", max_length=64, description="Name prefix (case-insensitive)."),
     filter: str = Query(default="all", description=", ".join(queries.FILTERS)),  # noqa: A002
     sort: str = Query(default="last_seen", description=", ".join(queries.SORTS)),
@@ -66,6 +70,9 @@ def list_people(
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
     feed_id = feed_id_of(request)
+    if fmt := check_format(format):
+        return export_people(request.app.state.database, fmt, feed_id=feed_id, q=q, filter=filter,  # type: ignore[return-value]
+                             sort=sort, status=status, role=role, now=clock(request))
     if feed_id is None:
         return {"people": [], "total": 0}
     now = clock(request)
@@ -90,7 +97,10 @@ def suggest(request: Request, q: str = Query(default="", max_length=64)) -> dict
 def get_person(request: Request, username: str) -> dict[str, Any]:
     feed_id = require_feed(request)
     with request.app.state.database.read() as db:
-        return person_json(db, feed_id, username, clock(request))
+        out = person_json(db, feed_id, username, clock(request))
+        # Income the Events API cannot see, from imported token history (None when there is none).
+        out["imported_income"] = person_income(db, feed_id, out["username"])
+        return out
 
 
 @router.get("/{username}/timeline", summary="Every interaction, newest first, each linked to its session")

@@ -17,6 +17,7 @@ from greenroom.jobs.models import FINISHED, JobRun
 from greenroom.secrets import redact
 from greenroom.web.datatools import KEPT, read_progress
 from greenroom.web.pages.admin import AdminTab, register_admin_tab
+from greenroom.web.pages.admin_import import import_context
 from greenroom.web.templating import now
 
 router = APIRouter(include_in_schema=False)
@@ -39,7 +40,8 @@ def data_context(request: Request) -> dict[str, Any]:
     with request.app.state.database.read() as db:
         runs = {tool: queries.history(db, job, limit=5) for tool, job in TOOLS.items()}
     return {"kept": KEPT, "dt": lambda iso: datetime.fromisoformat(iso) if iso else None,
-            "runs": {tool: [run_status(request, r) for r in rs] for tool, rs in runs.items()}}
+            "runs": {tool: [run_status(request, r) for r in rs] for tool, rs in runs.items()},
+            **import_context(request)}
 
 
 register_admin_tab(AdminTab("data", "Data", "admin/data.html", data_context))

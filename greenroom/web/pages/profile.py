@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from greenroom.errors import BadRequest, NotFound
+from greenroom.imports.queries import person_income
 from greenroom.people import images, notes, profile, queries
 from greenroom.people.cards import person_json
 from greenroom.people.models import RELATIONSHIP_ROLES
@@ -93,6 +94,7 @@ def profile_page(request: Request, username: str, tab: str = Query(default="time
                           since=now - timedelta(days=days) if days else None)
         rel = get_relationship(db, feed_id, name)
         since = present_since(db, feed_id, name)
+        imported = person_income(db, feed_id, name)
     return render(request, "people/profile.html", {
         "p": person, "rel": rel, "changes": changes, "rows": rows, "tab": tab, "tabs": TABS, "type": type,
         "type_chips": TYPE_CHIPS, "next_before": rows[-1]["pk"] if len(rows) == TIMELINE_PAGE else None,
@@ -101,6 +103,7 @@ def profile_page(request: Request, username: str, tab: str = Query(default="time
         "dt": lambda iso: datetime.fromisoformat(iso) if iso else None,
         "short_dt": lambda value: local(value, tz).strftime("%-d %b %Y %H:%M %Z"),
         "attended": attended, "charts": charts, "chart_ranges": list(views.CHART_RANGES),
+        "imported_income": imported,
     }, nav="people")
 
 
