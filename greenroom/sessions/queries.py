@@ -165,9 +165,11 @@ def audience(db: Session, row: BroadcastSession) -> dict[str, Any]:
 
 
 def range_totals(db: Session, *, status: str | None = None, start: datetime | None = None,
-                 end: datetime | None = None) -> dict[str, Any]:
+                 end: datetime | None = None, feed_id: int | None = None) -> dict[str, Any]:
     """Totals over every session the list filters select (not just the shown page)."""
     query = select(BroadcastSession.stats)
+    if feed_id is not None:
+        query = query.where(BroadcastSession.feed_id == feed_id)
     if status:
         query = query.where(BroadcastSession.status == status)
     if start:

@@ -43,6 +43,7 @@ ROUTER_MODULES = [
     "greenroom.web.pages.admin_jobs",
     "greenroom.web.pages.admin_settings",
     "greenroom.web.pages.admin_data",
+    "greenroom.web.pages.admin_backup",
     "greenroom.web.pages.stream",
     "greenroom.web.pages.sessions",
     "greenroom.web.pages.people",

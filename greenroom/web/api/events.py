@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
 
+from greenroom.web.api.people_common import require_feed
 from greenroom.web.api.schemas import ERROR_RESPONSES, ErrorOut, EventOut, EventsOut
 from greenroom.web.event_queries import MAX_PAGE, events_page
+from greenroom.web.exporting import EXPORT_RESPONSES, FORMAT_DESCRIPTION, check_format, export_events
 
 router = APIRouter(prefix="/api", tags=["events"])
 
 
 @router.get(
     "/events", response_model=EventsOut, summary="Stored events, oldest first",
-    responses={**ERROR_RESPONSES, 400: {"model": ErrorOut, "description": "Unknown after_id."},
+    responses={**ERROR_RESPONSES, **EXPORT_RESPONSES,
+               400: {"model": ErrorOut, "description": "Unknown after_id or format."},
                422: {"model": ErrorOut, "description": "A parameter is out of range."}},
 )
 def list_events(
@@ -21,10 +24,21 @@ def list_events(
     username: str | None = Query(default=None, max_length=64, description="Only this user (any case)."),
     after_id: str | None = Query(default=None, max_length=64, description="Only events stored after this id."),
     limit: int = Query(default=100, ge=1, le=MAX_PAGE),
+    format: str | None = Query(default=None, description=FORMAT_DESCRIPTION  # noqa: A002
+                               + " Anonymous tips are masked (name, note and payload) unless include_anonymous."),
+    include_anonymous: bool = Query(default=False, description="Export only: name anonymous tippers (private)."),
+    room: str | None = Query(default=None, max_length=64,
+                             description="Only this room's events, by broadcaster name (default: every room)."),
 ) -> EventsOut:
+    # The event store is one stream: without ``room`` every room's events come, in store order.
+    feed_id = require_feed(request) if room else None
+    if fmt := check_format(format):
+        return export_events(request.app.state.database, fmt, method=method or None,  # type: ignore[return-value]
+                             username=username or None, after_id=after_id or None,
+                             include_anonymous=include_anonymous, feed_id=feed_id)
     with request.app.state.database.read() as db:
         page = events_page(db, method=method or None, username=username or None, after_id=after_id or None,
-                           limit=limit)
+                           limit=limit, feed_id=feed_id)
         # Built inside the unit of work: its end expires the loaded rows.
         events = [
             EventOut(id=e.event_id, method=e.method, username=e.username, broadcaster=e.broadcaster,

@@ -12,18 +12,22 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from greenroom.errors import BadRequest
+from greenroom.imports.queries import span_income
 from greenroom.sessions import manual, queries
 from greenroom.sessions.notes import set_notes
 from greenroom.sessions.service import Windows, windows_for
 from greenroom.sessions.stats import refresh_stats
 from greenroom.summaries.service import latest as latest_summary
 from greenroom.summaries.service import summary_json
+from greenroom.web.api.people_common import feed_id_of, room_param
+from greenroom.web.api.stats import session_sampled
+from greenroom.web.exporting import EXPORT_RESPONSES, FORMAT_DESCRIPTION, check_format, export_sessions
 
-router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+router = APIRouter(prefix="/api/sessions", tags=["sessions"], dependencies=[Depends(room_param)])
 
 
 class SplitIn(BaseModel):
@@ -62,9 +66,11 @@ def parse_bound(value: str | None, name: str, tz: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=ZoneInfo(tz))
 
 
-@router.get("", summary="Sessions, newest first")
+@router.get("", summary="Sessions, newest first (format=csv|json exports every match)",
+            responses=EXPORT_RESPONSES)
 def list_sessions(
     request: Request,
+    format: str | None = Query(default=None, description=FORMAT_DESCRIPTION),  # noqa: A002
     status: str | None = Query(default=None, description="active, ended, pending_finalize or finalized"),
     from_: str | None = Query(default=None, alias="from", description="Started at or after (ISO date/time)."),
     to: str | None = Query(default=None, description="Started before (ISO date/time)."),
@@ -73,10 +79,14 @@ def list_sessions(
     offset: int = Query(default=0, ge=0),
 ) -> dict[str, Any]:
     tz = request.app.state.settings.timezone
+    if fmt := check_format(format):
+        return export_sessions(request.app.state.database, fmt, status=status or None,  # type: ignore[return-value]
+                               start=parse_bound(from_, "from", tz), end=parse_bound(to, "to", tz), tag=tag or None,
+                               feed_id=feed_id_of(request))
     with request.app.state.database.read() as db:
         rows, total = queries.list_sessions(
             db, status=status or None, start=parse_bound(from_, "from", tz), end=parse_bound(to, "to", tz),
-            tag=tag or None, limit=limit, offset=offset,
+            tag=tag or None, limit=limit, offset=offset, feed_id=feed_id_of(request),
         )
         return {"sessions": [queries.session_json(r) for r in rows], "total": total}
 
@@ -84,14 +94,20 @@ def list_sessions(
 @router.get("/current", summary="The live session, or one that ended and may still resume")
 def current(request: Request) -> dict[str, Any]:
     with request.app.state.database.read() as db:
-        row = queries.current_session(db)
+        row = queries.current_session(db, feed_id_of(request))
         return {"session": queries.session_json(row) if row else None}
 
 
 @router.get("/{session_id}", summary="One session with segments, timeline, notes, tags and summary")
 def detail(request: Request, session_id: int) -> dict[str, Any]:
     with request.app.state.database.read() as db:
-        return _with_summary(db, queries.session_detail(db, session_id))
+        out = _with_summary(db, queries.session_detail(db, session_id))
+        # Income in the session's span that the Events API cannot see, from imported token history.
+        end = datetime.fromisoformat(out["ended_at"]) if out["ended_at"] else _now(request)
+        out["imported_income"] = span_income(db, out["feed_id"], datetime.fromisoformat(out["started_at"]), end)
+        # Viewers sampled from the Stats API during the session (null when none): see SampledViewersOut.
+        out["sampled_viewers"] = session_sampled(db, out, _now(request))[1]
+        return out
 
 
 def _with_summary(db: Any, out: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from greenroom.people.cards import cards
 from greenroom.people.models import RELATIONSHIP_ROLES
 from greenroom.people.relationships import ROLE_LABELS, STATUS_LABELS
 from greenroom.web.api.people_common import clock, feed_id_of, require_feed
+from greenroom.web.exporting import check_format, export_people, export_query
 from greenroom.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -42,13 +43,17 @@ def people_js() -> Response:
 def people_page(request: Request, q: str = Query(default="", max_length=64), filter: str = Query(default="all"),  # noqa: A002
                 sort: str = Query(default="last_seen"), status: str = Query(default=""),
                 role: str = Query(default=""), size: int = Query(default=50), page: int = Query(default=1, ge=1),
-                view: str = Query(default="list")) -> Response:
+                view: str = Query(default="list"),
+                format: str | None = Query(default=None)) -> Response:  # noqa: A002 (csv or json: export all)
     if size not in PAGE_SIZES:
         size = 50
     if filter not in queries.FILTERS:
         raise BadRequest("unknown filter")
     feed_id = feed_id_of(request)
     now = clock(request)
+    if fmt := check_format(format):
+        return export_people(request.app.state.database, fmt, feed_id=feed_id, q=q, filter=filter, sort=sort,
+                             status=status, role=role, now=now)
     rows: list[dict] = []
     total = 0
     if feed_id is not None:
@@ -63,7 +68,7 @@ def people_page(request: Request, q: str = Query(default="", max_length=64), fil
         "rows": rows, "total": total, "page": page, "pages": max(1, -(-total // size)), "size": size,
         "first": (page - 1) * size + 1 if total else 0, "last": min(page * size, total), "params": params,
         "chips": CHIPS, "sorts": SORT_LABELS, "sizes": PAGE_SIZES, "statuses": STATUS_LABELS,
-        "roles": [(r, ROLE_LABELS[r]) for r in RELATIONSHIP_ROLES],
+        "roles": [(r, ROLE_LABELS[r]) for r in RELATIONSHIP_ROLES], "export_query": export_query(request),
     }, nav="people")
 
 

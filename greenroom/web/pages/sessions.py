@@ -12,13 +12,16 @@ from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
 from greenroom.errors import BadRequest
+from greenroom.imports.queries import span_income
 from greenroom.people.cards import cards
 from greenroom.sessions import manual, queries
 from greenroom.sessions.chart import timeline_svg
 from greenroom.sessions.notes import set_notes
 from greenroom.sessions.service import windows_for
 from greenroom.sessions.stats import refresh_stats
-from greenroom.web.api.people_common import clock
+from greenroom.web.api.people_common import clock, feed_id_of
+from greenroom.web.api.stats import session_sampled
+from greenroom.web.exporting import check_format, export_events, export_query, export_sessions
 from greenroom.web.formatting import event_view, form_time
 from greenroom.web.templating import render
 
@@ -61,15 +64,20 @@ def sessions_css() -> Response:
 def sessions_list(
     request: Request, status: str | None = Query(default=None), from_: str | None = Query(default=None, alias="from"),
     to: str | None = Query(default=None), tag: str | None = Query(default=None), page: int = Query(default=1, ge=1),
+    format: str | None = Query(default=None),  # noqa: A002 (csv or json: export every match)
 ) -> Response:
     tz = request.app.state.settings.timezone
     start, end = _local_bound(from_, tz), _local_bound(to, tz)
     if end is not None and to and len(to) == 10:
         end += timedelta(days=1)  # a "to" date includes that whole day
+    feed_id = feed_id_of(request)
+    if fmt := check_format(format):
+        return export_sessions(request.app.state.database, fmt, status=status or None, start=start, end=end,
+                               tag=tag or None, feed_id=feed_id)
     with request.app.state.database.read() as db:
         rows, total = queries.list_sessions(db, status=status or None, start=start, end=end, tag=tag or None,
-                                            limit=PAGE, offset=(page - 1) * PAGE)
-        totals = queries.range_totals(db, status=status or None, start=start, end=end)
+                                            feed_id=feed_id, limit=PAGE, offset=(page - 1) * PAGE)
+        totals = queries.range_totals(db, status=status or None, start=start, end=end, feed_id=feed_id)
         notes = queries.notes_for(db, [r.id for r in rows])
         items = [queries.session_json(r) | {"row": r, "notes": notes.get(r.id, ("", []))} for r in rows]
         db.expunge_all()  # the rows outlive this read unit of work (rendered below)
@@ -80,13 +88,21 @@ def sessions_list(
         "duration": duration,
         "day": lambda value: f"{value.astimezone(zone):%a} {value.astimezone(zone).day} {value.astimezone(zone):%b %Y}",
         "filters": {"status": status or "", "from": from_ or "", "to": to or "", "tag": tag or ""},
+        "export_query": export_query(request),
     }, nav="sessions")
 
 
 @router.get("/sessions/{session_id}")
 def session_page(request: Request, session_id: int, type: str | None = Query(default=None),  # noqa: A002
-                 page: int = Query(default=1, ge=1)) -> Response:
+                 page: int = Query(default=1, ge=1), format: str | None = Query(default=None),  # noqa: A002
+                 include_anonymous: bool = Query(default=False)) -> Response:
     tz = request.app.state.settings.timezone
+    if fmt := check_format(format):  # the session's event list, every row, with the type filter
+        with request.app.state.database.read() as db:
+            queries.get_session_row(db, session_id)  # an unknown session is a 404
+        return export_events(request.app.state.database, fmt, method=type or None, username=None, after_id=None,
+                             include_anonymous=include_anonymous, session_id=session_id,
+                             basename=f"session-{session_id}-events")
     methods = [type] if type else None
     with request.app.state.database.read() as db:
         detail = queries.session_detail(db, session_id)
@@ -103,12 +119,17 @@ def session_page(request: Request, session_id: int, type: str | None = Query(def
         names += list(crowd["followers"]) + list(crowd["unfollowers"]) + list(crowd["fanclub_joins"])
         names += [v["username"] for v in crowd["visitors"]]
         people = cards(db, row.feed_id, names, clock(request))  # badges wherever a name appears
-    chart = Markup(timeline_svg(detail["timeline"], detail["subjects"], tz))  # noqa: S704 (escaped inside)
+        imported = span_income(db, row.feed_id, row.started_at, row.ended_at or clock(request))
+        sampled_points, sampled = session_sampled(db, detail, clock(request))  # Stats API, if set
+    svg = timeline_svg(detail["timeline"], detail["subjects"], tz, sampled_points)
+    chart = Markup(svg)  # noqa: S704 (escaped inside)
     return render(request, "sessions/detail.html", {
         "s": detail, "st": detail["stats"], "events": rows, "events_total": events_total, "type": type or "",
         "page": page, "pages": max(1, -(-events_total // EVENTS_PAGE)), "event_types": EVENT_TYPES,
         "badges": BADGES, "duration": duration, "chart": chart, "is_latest": latest,
         "crowd": crowd, "people": people,
+        "imported_income": imported,
+        "sampled": sampled, "sampled_points": sampled_points,
         "dt": lambda iso: datetime.fromisoformat(iso) if iso else None,
     }, nav="sessions")
 
