@@ -8,6 +8,7 @@ whether one is set, and every key read is registered with the redactor so no log
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,13 +18,14 @@ from pydantic import SecretStr
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from greenroom.config import parse_stats_url
 from greenroom.db.util import insert_ignore
-from greenroom.errors import BadRequest
+from greenroom.errors import BadRequest, ConfigError
 from greenroom.prefs.models import Preference
 from greenroom.secrets import register_secret
 
 PROVIDERS = ("offline", "anthropic", "openai", "off")
-SECRET_KEYS = ("anthropic_api_key", "openai_api_key")
+SECRET_KEYS = ("anthropic_api_key", "openai_api_key", "stats_url")
 
 
 def _int(low: int, high: int) -> Any:
@@ -82,6 +84,35 @@ def _secret(value: Any) -> str:
     return text
 
 
+def _stats_url(value: Any) -> str:
+    text = str(value).strip()
+    try:
+        register_secret(parse_stats_url(text).token)
+    except ConfigError as exc:  # the message never repeats the URL (it holds the token)
+        raise ValueError(str(exc).removeprefix("the Stats API URL ")) from None
+    return text
+
+
+def _register(key: str, value: str) -> None:
+    register_secret(value)
+    if key == "stats_url":
+        with contextlib.suppress(ConfigError):  # a value edited by hand; the sampler reports it as not set
+            register_secret(parse_stats_url(value).token)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(value: Any) -> str:
+    name = str(value).strip().lower()
+    if name not in WEEKDAYS:
+        raise ValueError(f"must be a day of the week ({', '.join(WEEKDAYS)})")
+    return name
+
+
+# Settings kept only here (no environment variable): key -> default.
+OWNER_ONLY: dict[str, Any] = {"week_start": "monday"}
+
 # key -> (label, validator). The keys are ``Settings`` field names.
 FIELDS: dict[str, tuple[str, Any]] = {
     "merge_window_minutes": ("Merge window (minutes)", _int(0, 24 * 60)),
@@ -94,6 +125,8 @@ FIELDS: dict[str, tuple[str, Any]] = {
     "openai_base_url": ("OpenAI-compatible base URL", _url),
     "anthropic_api_key": ("Anthropic API key", _secret),
     "openai_api_key": ("OpenAI API key", _secret),
+    "stats_url": ("Stats API URL", _stats_url),
+    "week_start": ("Week starts on", _weekday),
 }
 
 
@@ -106,6 +139,12 @@ def saved(db: Session) -> dict[str, Any]:
     return values
 
 
+def week_start(db: Session) -> str:
+    """The first day of a week for leaderboards (saved by the owner; Monday by default)."""
+    value = saved(db).get("week_start")
+    return value if value in WEEKDAYS else OWNER_ONLY["week_start"]
+
+
 def effective(db: Session, settings: Any) -> Any:
     """``settings`` with the owner's saved values over it (a copy; ``settings`` is not changed)."""
     values = saved(db)
@@ -113,7 +152,7 @@ def effective(db: Session, settings: Any) -> Any:
     for key, value in values.items():
         if key in SECRET_KEYS:
             if value:
-                register_secret(value)
+                _register(key, value)
                 update[key] = SecretStr(value)
         elif hasattr(settings, key):
             update[key] = value
@@ -156,7 +195,7 @@ def save(db: Session, changes: dict[str, Any], now: datetime, *, clear_keys: tup
         raise BadRequest("; ".join(errors.values()))
     for key, value in clean.items():
         if key in SECRET_KEYS:
-            register_secret(value)
+            _register(key, value)
         insert_ignore(db, Preference.__table__, [{"key": key, "value": {"v": value}, "updated_at": now}], ["key"])
         row = db.get(Preference, key, populate_existing=True)
         assert row is not None
@@ -173,6 +212,8 @@ def public_view(db: Session, settings: Any) -> dict[str, Any]:
     view: dict[str, Any] = {}
     for key in FIELDS:
         value = getattr(current, key, None)
+        if value is None and key in OWNER_ONLY:
+            value = saved(db).get(key, OWNER_ONLY[key])
         if key in SECRET_KEYS:
             view[key] = "set" if value is not None and value.get_secret_value() else "not set"
         else:
