@@ -102,7 +102,9 @@ def _is_postgres(db: Session) -> bool:
 # expressions below do not parse it again). jsonb refuses a NUL escape anywhere in the document (a
 # tip note may carry one); it is swapped for another control character first, which changes no
 # value read here. Like the parser (Python's json), jsonb keeps the last of duplicate keys.
-_PG_JSONB = "CAST(replace(events.payload, '\\u0000', '\\u0001') AS jsonb)"
+# jsonb refuses \u0000 and lone surrogates (both can arrive in hostile payloads, kept verbatim);
+# neither can be part of a token count or an anonymous flag, so both read as \u0001 here.
+_PG_JSONB = r"CAST(regexp_replace(events.payload, '\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})', '\\u0001', 'g') AS jsonb)"
 
 
 def _pg_tokens(j: str, method: str) -> str:
