@@ -32,6 +32,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/rebuild.py
 	$(BIN)/python -m benchmarks.people
 	$(BIN)/python -m benchmarks.load
+	$(BIN)/python -m benchmarks.leaderboards --people 40000 --events 1000000
+	$(BIN)/python -m benchmarks.studio --rooms 8 --events 3000 --processes 1,2,4
 
 clean:
 	rm -rf $(VENV) greenroom-data
