@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "greenroom.summaries.models",
     "greenroom.inbox.models",
     "greenroom.visits.models",
+    "greenroom.leaderboards.models",
     "greenroom.web.models",
 ]
 

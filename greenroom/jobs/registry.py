@@ -70,6 +70,7 @@ JOB_MODULES: list[str] = [
     "greenroom.web.datatools",
     "greenroom.imports.jobs",
     "greenroom.statsapi.jobs",
+    "greenroom.leaderboards.jobs",
 ]
 
 

@@ -36,10 +36,14 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from greenroom.db.util import insert_ignore
 from greenroom.events.models import Event, Feed
+from greenroom.leaderboards.models import LeaderboardMark, LeaderboardTotal
 from greenroom.people.models import StatExclusion
 from greenroom.sessions.models import BroadcastSession, SessionEvent
 from greenroom.visits.models import Visit
@@ -99,11 +103,10 @@ def _is_postgres(db: Session) -> bool:
 # ---- values read from the stored payload -------------------------------------------------------
 
 # PostgreSQL: the payload is read as jsonb once per row (in a subquery the planner keeps, so the
-# expressions below do not parse it again). jsonb refuses a NUL escape anywhere in the document (a
-# tip note may carry one); it is swapped for another control character first, which changes no
-# value read here. Like the parser (Python's json), jsonb keeps the last of duplicate keys.
-# jsonb refuses \u0000 and lone surrogates (both can arrive in hostile payloads, kept verbatim);
-# neither can be part of a token count or an anonymous flag, so both read as \u0001 here.
+# expressions below do not parse it again). jsonb refuses a NUL escape and lone surrogates anywhere
+# in the document (both can arrive in hostile payloads, kept verbatim); they are swapped for another
+# control character first, which changes no value read here. Like the parser (Python's json), jsonb
+# keeps the last of duplicate keys.
 _PG_JSONB = r"CAST(regexp_replace(events.payload, '\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})', '\\u0001', 'g') AS jsonb)"
 
 
@@ -146,10 +149,13 @@ _EVENT_METRICS = {"tokens": ("tip", "mediaPurchase"), "tips": ("tip",), "visits"
                   "chat": ("chatMessage",)}
 
 
-def _event_contributions(db: Session, feed_id: int, metric: str, window: Window) -> Select[Any]:
+def _event_contributions(db: Session, feed_id: int, metric: str, window: Window, *, after_pk: int | None = None,
+                         upto_pk: int | None = None, filtered: bool = True) -> Select[Any]:
     """Tokens: tip tokens (1 or more, as the parser requires) and media tokens; the anonymous flag
     of tips as the parser reads ``isAnon``: true, a non-zero number, a non-empty list or object,
-    or the text true/1/yes (any case, spaces around)."""
+    or the text true/1/yes (any case, spaces around). ``after_pk``/``upto_pk`` bound the store
+    position; ``filtered=False`` keeps excluded people and the broadcaster (the running totals
+    keep everyone, and a board filters when it is read)."""
     methods = _EVENT_METRICS[metric]
     reads_payload = metric in ("tokens", "tips")
     pg = _is_postgres(db)
@@ -172,9 +178,13 @@ def _event_contributions(db: Session, feed_id: int, metric: str, window: Window)
         Event.method.in_(methods) if len(methods) > 1 else Event.method == methods[0],
         Event.quarantine_reason.is_(None),
         Event.username.is_not(None),
-        Event.username.not_in(_excluded()),
-        Event.username != _owner(db, feed_id),
     )
+    if filtered:
+        query = query.where(Event.username.not_in(_excluded()), Event.username != _owner(db, feed_id))
+    if after_pk is not None:
+        query = query.where(Event.id > after_pk)
+    if upto_pk is not None:
+        query = query.where(Event.id <= upto_pk)
     if window.start is not None:
         query = query.where(Event.event_time >= window.start)
     if window.end is not None:
@@ -229,10 +239,76 @@ def _watch_window(db: Session, window: Window, now: datetime) -> Window:
     return Window(start=row.started_at, end=row.ended_at or max(row.last_event_at, row.started_at))
 
 
-def contributions(db: Session, feed_id: int, metric: str, window: Window, now: datetime) -> Select[Any]:
+def _mark(db: Session, feed_id: int) -> int:
+    return int(db.scalar(select(LeaderboardMark.event_pk).where(LeaderboardMark.feed_id == feed_id)) or 0)
+
+
+def _all_time_contributions(db: Session, feed_id: int, metric: str) -> Any:
+    """The running totals up to the room's mark, plus every counted event stored after it: the
+    same board as reading the whole history, from a few rows per person (see models.py)."""
+    stored = select(
+        LeaderboardTotal.username.concat("").label("username"), LeaderboardTotal.total.label("amount"),
+        LeaderboardTotal.reached_at.label("at"), LeaderboardTotal.anon.label("anon"),
+    ).where(
+        LeaderboardTotal.feed_id == feed_id, LeaderboardTotal.metric == metric,
+        LeaderboardTotal.username.not_in(_excluded()), LeaderboardTotal.username != _owner(db, feed_id),
+    )
+    delta = _event_contributions(db, feed_id, metric, Window(), after_pk=_mark(db, feed_id)).subquery("d")
+    # UNION matches columns by position: the delta's are put in the stored rows' order.
+    return union_all(stored, select(delta.c.username, delta.c.amount, delta.c.at, delta.c.anon))
+
+
+def contributions(db: Session, feed_id: int, metric: str, window: Window, now: datetime) -> Any:
     if metric == "watch_time":
         return _watch_contributions(db, feed_id, _watch_window(db, window, now), now)
+    if window.start is None and window.end is None and window.session_id is None:
+        return _all_time_contributions(db, feed_id, metric)
     return _event_contributions(db, feed_id, metric, window)
+
+
+TOTAL_METRICS = tuple(_EVENT_METRICS)
+
+
+def catch_up(db: Session, feed_id: int, now: datetime, *, max_events: int = 200_000) -> int:
+    """Fold up to ``max_events`` of the room's events stored after its mark into the running totals
+    and move the mark past them; returns how many events were read (0: caught up). Never commits:
+    totals and mark move in the caller's transaction, together."""
+    mark = _mark(db, feed_id)
+    window = select(Event.id).where(Event.feed_id == feed_id, Event.id > mark).order_by(Event.id).limit(max_events)
+    span = window.subquery()
+    upper, count = db.execute(select(func.max(span.c.id), func.count())).one()
+    if upper is None:
+        return 0
+    table = LeaderboardTotal.__table__
+    module: Any = postgresql if _is_postgres(db) else sqlite
+    reached_type = LeaderboardTotal.reached_at.type
+    for metric in TOTAL_METRICS:
+        sub = _event_contributions(db, feed_id, metric, Window(), after_pk=mark, upto_pk=upper,
+                                   filtered=False).subquery()
+        grouped = db.execute(select(sub.c.username, sub.c.anon, func.sum(sub.c.amount), func.max(sub.c.at))
+                             .group_by(sub.c.username, sub.c.anon)).all()
+        rows = []
+        for username, anon, total, at in grouped:
+            if isinstance(at, str):  # SQLite: an aggregate over times may come back as text
+                at = reached_type.process_result_value(datetime.fromisoformat(at), None)
+            rows.append({"feed_id": feed_id, "metric": metric, "username": username, "anon": int(anon or 0),
+                         "total": int(total or 0), "reached_at": at})
+        if not rows:
+            continue
+        stmt = module.insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["feed_id", "metric", "username", "anon"],
+            set_={"total": table.c.total + stmt.excluded.total,
+                  "reached_at": case((stmt.excluded.reached_at > table.c.reached_at, stmt.excluded.reached_at),
+                                     else_=table.c.reached_at)},
+        )
+        for start in range(0, len(rows), 1000):
+            db.execute(stmt, rows[start:start + 1000])
+    insert_ignore(db, LeaderboardMark.__table__, [{"feed_id": feed_id, "event_pk": 0, "updated_at": now}],
+                  ["feed_id"])
+    db.execute(LeaderboardMark.__table__.update().where(LeaderboardMark.feed_id == feed_id)
+               .values(event_pk=upper, updated_at=now))
+    return int(count)
 
 
 # ---- the board --------------------------------------------------------------------------------
