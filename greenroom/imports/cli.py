@@ -35,6 +35,22 @@ def _read(path: Path) -> bytes:
         raise typer.BadParameter(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def _ensure_env_room(database: Database, url: str) -> None:
+    """The room of GREENROOM_EVENTS_URL, so a file can be imported before Greenroom first runs
+    (the run then stores the room's URL, encrypted, on this same row)."""
+    from sqlalchemy import select
+
+    from greenroom.events.feeds import ensure_feed, fingerprint
+    from greenroom.events.models import Feed
+    from greenroom.secrets import parse_feed_url
+
+    feed_url = parse_feed_url(url)
+    with database.write() as db:
+        if db.scalar(select(Feed.id).where(Feed.broadcaster == feed_url.username.lower())) is None:
+            ensure_feed(db, broadcaster=feed_url.username, url_masked=feed_url.masked,
+                        url_fingerprint=fingerprint(feed_url.base), is_demo=False, now=utcnow())
+
+
 def _print_summary(record: TokenImport, tz: str, dry_run: bool) -> None:
     summary = record.summary or {}
     zone = ZoneInfo(tz)
@@ -75,6 +91,8 @@ def import_tokens(
     database = Database(settings.sqlalchemy_url)
     upgrade(database.engine)
     try:
+        if settings.events_url is not None:
+            _ensure_env_room(database, settings.events_url.get_secret_value())
         with database.read() as db:
             tz = effective(db, settings).timezone
             feed = service.feed_by_name(db, room or None)

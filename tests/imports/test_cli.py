@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from greenroom.config import reset_settings_cache
 from greenroom.db.engine import Database
 from greenroom.events.feeds import ensure_feed
+from greenroom.events.models import Feed
 from greenroom.imports.cli import register
 from greenroom.imports.models import TokenImport, TokenTransaction
 
@@ -93,3 +94,19 @@ def test_several_rooms_need_room_and_it_picks_one_by_name(cli):
     assert run(SAMPLE, "--room", "bob").exit_code == 0
     with database.read() as db:
         assert set(db.scalars(select(TokenTransaction.feed_id))) == {bob}
+
+
+def test_a_file_can_be_imported_before_the_first_run_into_the_configured_room(cli, monkeypatch):
+    run, database, _add_room = cli
+    token = "FirstRunToken0123456789"
+    monkeypatch.setenv("GREENROOM_EVENTS_URL", f"https://eventsapi.chaturbate.com/events/Carol/{token}/")
+    reset_settings_cache()
+    result = run(SAMPLE)
+    assert result.exit_code == 0, result.output
+    assert "carol" in result.output.lower() and token not in result.output
+    with database.read() as db:
+        feeds = list(db.scalars(select(Feed)))
+        assert [(f.broadcaster, f.is_demo) for f in feeds] == [("carol", False)]
+        assert token not in feeds[0].url_masked
+        assert set(db.scalars(select(TokenTransaction.feed_id))) == {feeds[0].id}
+    assert run(SAMPLE).exit_code == 0  # the same room again, nothing new
