@@ -119,6 +119,11 @@ def test_the_session_shows_sampled_viewers_beside_the_reconstruction(database, s
     assert api["sampled_viewers"]["peak"] == 61 and api["sampled_viewers"]["samples"] == 3
     assert api["sampled_viewers"]["average"] == 52.0
     assert api["stats"]["peak_viewers"] == 3  # the Events API reconstruction is unchanged
+    listed = signed_in.get("/sessions?from=2000-01-01").text  # the Sessions list shows both, labelled
+    row = listed[listed.index(f'data-session-id="{session_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "sampled 61 / 52.0" in row and "3 samples" in row
+    assert "viewers sampled from the Stats API every 5 minutes" in listed
 
 
 def test_a_session_without_samples_has_no_sampled_series(database, signed_in, feed, clock):
@@ -127,6 +132,8 @@ def test_a_session_without_samples_has_no_sampled_series(database, signed_in, fe
     assert "Registered viewers seen via the Events API" in page
     assert "Viewers sampled from the Stats API" not in page and "line-sampled" not in page
     assert signed_in.get(f"/api/sessions/{session_id}").json()["sampled_viewers"] is None
+    listed = signed_in.get("/sessions?from=2000-01-01").text
+    assert f'data-session-id="{session_id}"' in listed and "data-sampled" not in listed
 
 
 def test_samples_api_range_and_exports(database, signed_in, feed, clock):

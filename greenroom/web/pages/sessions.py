@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from markupsafe import Markup
+from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from greenroom.errors import BadRequest
+from greenroom.events.models import Feed
 from greenroom.imports.queries import span_income
 from greenroom.people.cards import cards
 from greenroom.sessions import manual, queries
@@ -19,6 +21,7 @@ from greenroom.sessions.chart import timeline_svg
 from greenroom.sessions.notes import set_notes
 from greenroom.sessions.service import windows_for
 from greenroom.sessions.stats import refresh_stats
+from greenroom.statsapi.queries import room_viewers, sampled_viewers
 from greenroom.web.api.people_common import clock, feed_id_of
 from greenroom.web.api.stats import session_sampled
 from greenroom.web.exporting import check_format, export_events, export_query, export_sessions
@@ -79,7 +82,14 @@ def sessions_list(
                                             feed_id=feed_id, limit=PAGE, offset=(page - 1) * PAGE)
         totals = queries.range_totals(db, status=status or None, start=start, end=end, feed_id=feed_id)
         notes = queries.notes_for(db, [r.id for r in rows])
-        items = [queries.session_json(r) | {"row": r, "notes": notes.get(r.id, ("", []))} for r in rows]
+        names = dict(db.execute(select(Feed.id, Feed.broadcaster)).all())
+        moment = clock(request)
+        items = [queries.session_json(r) | {
+            "row": r, "notes": notes.get(r.id, ("", [])),
+            # Viewers sampled from the Stats API (when it is set up), beside the reconstruction.
+            "sampled": sampled_viewers(room_viewers(db, r.feed_id, names.get(r.feed_id, ""), r.started_at,
+                                                    max(r.started_at, r.ended_at or moment))),
+        } for r in rows]
         db.expunge_all()  # the rows outlive this read unit of work (rendered below)
     pages = max(1, -(-total // PAGE))
     zone = ZoneInfo(tz)
