@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +78,21 @@ def _size(n: float) -> str:
     return f"{n:,.1f} GB"
 
 
+@contextmanager
+def _database_and_bar(settings: Any, err: Console, quiet: bool) -> Iterator[tuple[Database, _Bar | None]]:
+    """The configured database and, unless quiet, a running progress bar; both closed after."""
+    database = Database(settings.sqlalchemy_url)
+    bar = None if quiet else _Bar(err)
+    try:
+        if bar:
+            bar.progress.start()
+        yield database, bar
+    finally:
+        if bar:
+            bar.progress.stop()
+        database.dispose()
+
+
 def backup_command(
     path: Path = typer.Argument(..., help="The file to write (replaced if it exists)."),
     encrypt: bool = typer.Option(False, "--encrypt", help="Encrypt with a password (scrypt + AES-256-GCM)."),
@@ -90,18 +107,8 @@ def backup_command(
         if not encrypt:
             err.print("[yellow]Warning:[/] this backup is not encrypted. It holds everything saved in the "
                       "database, API keys entered in Settings included: keep it private, or use --encrypt.")
-        database = Database(settings.sqlalchemy_url)
-        try:
-            bar = None if quiet else _Bar(err)
-            if bar:
-                bar.progress.start()
-            try:
-                stats = write_backup(database, settings.data_dir, path, password=password, progress=bar)
-            finally:
-                if bar:
-                    bar.progress.stop()
-        finally:
-            database.dispose()
+        with _database_and_bar(settings, err, quiet) as (database, bar):
+            stats = write_backup(database, settings.data_dir, path, password=password, progress=bar)
     except (GreenroomError, OSError) as exc:
         typer.echo(f"Backup failed: {redact(str(exc))}", err=True)
         raise typer.Exit(1) from None
@@ -125,19 +132,9 @@ def restore_command(
         if not quiet:
             err.print("Checking the backup…")
         manifest = verify(path, password)
-        database = Database(settings.sqlalchemy_url)
-        try:
-            bar = None if quiet else _Bar(err)
-            if bar:
-                bar.progress.start()
-            try:
-                stats = restore(database, settings.data_dir, path, password=password, force=force,
-                                progress=bar, manifest=manifest)
-            finally:
-                if bar:
-                    bar.progress.stop()
-        finally:
-            database.dispose()
+        with _database_and_bar(settings, err, quiet) as (database, bar):
+            stats = restore(database, settings.data_dir, path, password=password, force=force,
+                            progress=bar, manifest=manifest)
     except (GreenroomError, OSError) as exc:
         typer.echo(f"Restore failed, nothing was changed: {redact(str(exc))}", err=True)
         raise typer.Exit(1) from None

@@ -11,21 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from starlette.testclient import TestClient
 
 from greenroom.config import Settings
-from greenroom.db.engine import Database
 from greenroom.events.models import FeedLease
 from greenroom.events.store import record_batch
 from greenroom.ingest.pipeline import load_steps, process_new_events
 from greenroom.simulator.script import Script, ScriptConfig, build_script
 from greenroom.simulator.server import SimulatorServer
-from greenroom.web.app import create_app
-from greenroom.web.auth import ensure_owner
-from tests.web.web_helpers import NOW, PASSWORD, Clock, chat, login, tip
+from tests.web import conftest as web_fixtures
+from tests.web.web_helpers import PASSWORD, chat, login, tip
 
 SECRET_KEY = "studio-secret-key-shared-by-every-machine"
+
+# The web tests' fixtures, over the studio's own settings (below).
+cheap_password_hashing = web_fixtures.cheap_password_hashing
+clock = web_fixtures.clock
+app = web_fixtures.app
 
 
 def token_for(name: str) -> str:
@@ -69,26 +71,11 @@ def room_script(name: str, seed: int, *, audience: int = 20, days: float = 0.5) 
                                      broadcasts_per_day=2))
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    monkeypatch.setattr("greenroom.web.auth._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(NOW)
-
-
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    """The web tests' installation, with a secret key every machine of the studio shares."""
     return Settings(_env_file=None, data_dir=tmp_path / "data", owner_password=PASSWORD,
                     timezone="Europe/Berlin", secret_key=SECRET_KEY)
-
-
-@pytest.fixture
-def app(settings: Settings, database: Database, clock: Clock) -> Any:
-    ensure_owner(database, settings)
-    return create_app(settings, database, clock=clock, stream_seconds=1.5)
 
 
 @pytest.fixture
